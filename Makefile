@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# tcpstate build. Everything generated goes to $(OUTPUT); `make V=1` shows the commands.
+
+OUTPUT ?= build
+prefix ?= /usr/local
+DESTDIR ?=
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+CC ?= cc
+VERSION := 0.1.0
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_DIR := bpf/vmlinux/$(ARCH)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -I$(OUTPUT) \
+	-DTCPSTATE_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+LDLIBS += $(shell pkg-config --libs libbpf libmicrohttpd 2>/dev/null || echo -lbpf -lmicrohttpd) \
+	-lelf -lz -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Iinclude \
+	-Wall -Werror -Wno-unused-function
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(OUTPUT)/bpf/%.bpf.o)
+SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(OUTPUT)/%.skel.h)
+SRCS := $(wildcard src/*.c)
+OBJS := $(SRCS:src/%.c=$(OUTPUT)/src/%.o)
+LIB_OBJS := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(wildcard tests/tools/*.c))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(wildcard tests/bench/*.c))
+HDRS := $(wildcard include/*.h) $(wildcard bpf/*.h)
+
+.SECONDARY:
+.PHONY: all deps test-deps check test unit bench run install clean vmlinux format
+
+all: $(OUTPUT)/tcpstate
+
+deps:
+	$(Q)scripts/deps.sh
+
+test-deps:
+	$(Q)scripts/deps.sh --test
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(HDRS) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/src/%.o: src/%.c $(HDRS) $(SKELS) | $(OUTPUT)/src
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tcpstate: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/testlib.h $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -DFIXTURES='"tests/fixtures"' $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+$(OUTPUT)/tools/%: tests/tools/%.c | $(OUTPUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread
+
+$(OUTPUT)/bench/%: tests/bench/%.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread -lm
+
+$(OUTPUT)/bpf $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/tools $(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+unit: $(UNIT_BINS)
+
+# The whole test suite: unit tests (no root) and integration tests (root, real BPF).
+check: test-deps
+	$(Q)$(MAKE) --no-print-directory all unit $(TOOL_BINS) $(BENCH_BINS)
+	$(Q)python3 tests/run.py --build $(OUTPUT)
+
+test: check
+
+# Benchmarks: prints a table of figures measured side by side with peers.
+bench: test-deps
+	$(Q)$(MAKE) --no-print-directory all $(TOOL_BINS) $(BENCH_BINS)
+	$(Q)python3 tests/bench/run_bench.py --build $(OUTPUT)
+
+# The main job with defaults.
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(OUTPUT)/tcpstate serve
+
+install: $(OUTPUT)/tcpstate
+	install -D -m 0755 $(OUTPUT)/tcpstate $(DESTDIR)$(prefix)/sbin/tcpstate
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_DIR)/vmlinux.h
+
+format:
+	clang-format -i src/*.c include/*.h bpf/*.bpf.c bpf/*.h tests/unit/*.c tests/tools/*.c tests/bench/*.c
+
+clean:
+	rm -rf $(OUTPUT)

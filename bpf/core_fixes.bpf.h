@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * CO-RE shims for kernel differences, in one place. Each one names the kernel change it covers.
+ */
+#ifndef TCPSTATE_CORE_FIXES_BPF_H
+#define TCPSTATE_CORE_FIXES_BPF_H
+
+#include <vmlinux.h>
+#include <bpf/bpf_core_read.h>
+
+/*
+ * Linux 5.15 replaced the v1/v2 tagged-pointer union in struct sock_cgroup_data with a plain
+ * `cgroup` pointer (cgroup v1 socket data was dropped).
+ * On older kernels we report cgroup id 0 and user space falls back to /proc/<pid>/cgroup.
+ */
+static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
+{
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+	return 0;
+}
+
+/*
+ * Linux 5.6 turned sk_protocol from an 8-bit bitfield into a u16 (for MPTCP's protocol
+ * number). Read it either way.
+ */
+static __always_inline __u16 sk_protocol(const struct sock *sk)
+{
+	return (__u16)BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+}
+
+/*
+ * Older kernels declared sk_shutdown as a 2-bit bitfield; recent ones as a plain u8 (accessed
+ * with READ_ONCE). Read it either way.
+ */
+static __always_inline __u8 sk_shutdown(const struct sock *sk)
+{
+	return (__u8)BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+}
+
+/*
+ * The socket cookie lives in sock_common since Linux 4.12 (skc_cookie). Reading it does not
+ * create one: it is 0 until someone (our tp_btf programs, sock_diag, SO_COOKIE) asked for it.
+ */
+static __always_inline __u64 sk_cookie_read(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
+#endif

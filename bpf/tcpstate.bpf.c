@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tcpstate kernel side: TCP state transitions, accepts, retransmits, resets and socket errors,
+ * streamed as struct ts_event through one ring buffer. Every hook body is written once as an
+ * __always_inline function; the SEC() functions are thin per-attach wrappers. User space picks
+ * tp_btf or the classic tracepoint at start-up with bpf_program__set_autoload().
+ */
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "tcpstate_event.h"
+#include "core_fixes.bpf.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define RCV_SHUTDOWN 1
+#define TCP_CA_LOSS 4
+
+/* Set by user space before load. */
+const volatile __u64 wakeup_bytes = 0; /* 0: wake on every event; else wake when this much is queued */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); /* resized by user space from --ringbuf-kb */
+} events SEC(".maps");
+
+/* Per-CPU loss counters, indexed by enum ts_drop_reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TS_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *v = bpf_map_lookup_elem(&drops, &reason);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline struct ts_event *event_reserve(void)
+{
+	struct ts_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e)
+		count_drop(TS_DROP_RINGBUF);
+	return e;
+}
+
+/* Submit, waking the reader only once enough data is queued (it also polls on a short timer). */
+static __always_inline void event_submit(struct ts_event *e)
+{
+	__u64 flags = 0;
+
+	if (wakeup_bytes) {
+		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+		flags = avail + sizeof(*e) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline bool sk_is_tcp(const struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	return sk_protocol(sk) == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
+}
+
+/* Fill the socket-derived fields: tuple, family, netns, cgroup. */
+static __always_inline void fill_sock(struct ts_event *e, const struct sock *sk)
+{
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	if (e->family == AF_INET) {
+		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+	e->__pad0 = 0;
+	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	e->cgroup_id = sk_cgroup_id(sk);
+}
+
+/* Fill time and the current task; the task is the owner only if the caller says so. */
+static __always_inline void fill_task(struct ts_event *e, __u16 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->ts_ns = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/*
+ * Transitions that only a system call of the socket's user can cause: connect(), listen(),
+ * close()/shutdown() of an established or CLOSE_WAIT socket, close() of a listener. All others
+ * usually run in softirq or timer context, where the current task is unrelated.
+ */
+static __always_inline bool owner_context(int oldstate, int newstate)
+{
+	switch (newstate) {
+	case TCP_SYN_SENT:
+		return oldstate == TCP_CLOSE;
+	case TCP_LISTEN:
+		return oldstate == TCP_CLOSE;
+	case TCP_FIN_WAIT1:
+		return oldstate == TCP_ESTABLISHED || oldstate == TCP_SYN_RECV;
+	case TCP_LAST_ACK:
+		return oldstate == TCP_CLOSE_WAIT;
+	case TCP_CLOSE:
+		return oldstate == TCP_LISTEN;
+	}
+	return false;
+}
+
+static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie, __u8 cookie_flag,
+					    int oldstate, int newstate)
+{
+	struct ts_event *e;
+
+	if (!sk_is_tcp(sk))
+		return 0;
+	e = event_reserve();
+	if (!e)
+		return 0;
+	fill_task(e, TS_EV_STATE);
+	fill_sock(e, sk);
+	e->cookie = cookie;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	e->flags = cookie_flag;
+	if (owner_context(oldstate, newstate) && e->pid)
+		e->flags |= TS_F_OWNER_CTX;
+	if (sk_shutdown(sk) & RCV_SHUTDOWN)
+		e->flags |= TS_F_RCV_SHUTDOWN;
+	e->aux = 0;
+	e->aux2 = 0;
+	event_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(set_state_btf, const struct sock *sk, int oldstate, int newstate)
+{
+	return handle_set_state(sk, bpf_get_socket_cookie((void *)sk), 0, oldstate, newstate);
+}
+
+/*
+ * Fallback for kernels without tp_btf: classic tracepoints cannot create socket cookies, so use
+ * the cookie if someone created one, else the socket's address, flagged as such.
+ */
+SEC("tracepoint/sock/inet_sock_set_state")
+int set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+	__u64 cookie = sk_cookie_read(sk);
+	__u8 flag = 0;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	if (!cookie) {
+		cookie = (__u64)sk;
+		flag = TS_F_COOKIE_PTR;
+	}
+	return handle_set_state(sk, cookie, flag, ctx->oldstate, ctx->newstate);
+}
+
+/*
+ * accept()/accept4() returned fd: find the struct socket behind the fd in the current task's
+ * file table and report its cookie with the accepting process (the owner of a passive socket).
+ */
+static __always_inline int handle_accept(long fd)
+{
+	struct task_struct *task;
+	struct file **fdarray;
+	struct file *file;
+	struct socket *sock;
+	struct sock *sk;
+	struct ts_event *e;
+
+	if (fd < 0)
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return 0;
+	fdarray = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fdarray[fd]) || !file)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || !sk_is_tcp(sk))
+		return 0;
+	e = event_reserve();
+	if (!e)
+		return 0;
+	fill_task(e, TS_EV_ACCEPT);
+	fill_sock(e, sk);
+	e->cookie = sk_cookie_read(sk);
+	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->flags = TS_F_OWNER_CTX;
+	e->aux = fd;
+	e->aux2 = 0;
+	event_submit(e);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return handle_accept(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return handle_accept(ctx->ret);
+}
+
+/* Events about one socket outside state changes: the task is never assumed to be the owner. */
+static __always_inline int emit_sock_event(const struct sock *sk, __u16 kind, __u32 aux, __u32 aux2)
+{
+	struct ts_event *e;
+
+	if (!sk_is_tcp(sk))
+		return 0;
+	e = event_reserve();
+	if (!e)
+		return 0;
+	fill_task(e, kind);
+	fill_sock(e, sk);
+	e->cookie = bpf_get_socket_cookie((void *)sk);
+	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->flags = 0;
+	e->aux = aux;
+	e->aux2 = aux2;
+	event_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(retransmit_btf, const struct sock *sk, const struct sk_buff *skb)
+{
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u32 kind = TS_RETRANS_FAST;
+
+	if (state == TCP_SYN_SENT)
+		kind = TS_RETRANS_SYN;
+	else if (BPF_CORE_READ_BITFIELD_PROBED((struct inet_connection_sock *)sk, icsk_ca_state) ==
+		 TCP_CA_LOSS)
+		kind = TS_RETRANS_RTO;
+	return emit_sock_event(sk, TS_EV_RETRANS, kind, 0);
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(retransmit_synack_btf, const struct sock *sk, const struct request_sock *req)
+{
+	return emit_sock_event(sk, TS_EV_SYNACK_RETRANS, TS_RETRANS_SYNACK, 0);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb, int reason)
+{
+	struct ts_event *e;
+
+	if (sk)
+		return emit_sock_event(sk, TS_EV_RESET_SENT, reason, 0);
+	/* A reset for a packet that matched no socket, e.g. a SYN to a closed port. */
+	e = event_reserve();
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_task(e, TS_EV_RESET_SENT);
+	e->flags = TS_F_NO_SOCK;
+	e->aux = reason;
+	event_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(receive_reset_btf, const struct sock *sk)
+{
+	return emit_sock_event(sk, TS_EV_RESET_RECV, 0, 0);
+}
+
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(error_report_btf, const struct sock *sk)
+{
+	return emit_sock_event(sk, TS_EV_SOCK_ERROR, BPF_CORE_READ(sk, sk_err), 0);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Command-line helpers shared by the subcommands, and the subcommands' entry points. */
+#ifndef TCPSTATE_CLI_H
+#define TCPSTATE_CLI_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "session.h"
+
+/* Exit statuses. */
+#define EXIT_USAGE 2	/* bad option or value */
+#define EXIT_RUNTIME 1	/* could not start or run */
+
+/*
+ * Parse an integer option value in [min, max]. On error prints
+ * "invalid --name value 'x': expected an integer from min to max" and returns -EINVAL.
+ */
+int cli_parse_long(const char *name, const char *s, long min, long max, long *out);
+/* Parse a duration in seconds (decimal allowed, e.g. "0.5") in (0, max_s]. */
+int cli_parse_seconds(const char *name, const char *s, double max_s, __u64 *out_ns);
+/* Parse "close_wait,time_wait" into a bit mask of TCP states. */
+int cli_parse_states(const char *s, __u32 *mask);
+/* Read kernel settings that the model needs (tcp_fin_timeout) into the session options. */
+void cli_read_kernel_settings(struct session_opts *o);
+/* Print the "unknown option" style error for argv element and return EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *what);
+
+int cmd_trace(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+#endif

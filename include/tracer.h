@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Loading and attaching the BPF programs, and reading their ring buffer. One visible
+ * skeleton lifecycle: open, set rodata and map sizes, choose autoload (tp_btf, else classic
+ * tracepoint), load, attach, consume, destroy.
+ */
+#ifndef TCPSTATE_TRACER_H
+#define TCPSTATE_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+/* Called for each ring buffer record; return 0 (non-zero stops the current poll). */
+typedef int (*tracer_event_fn)(void *ctx, void *data, size_t size);
+
+struct tracer_opts {
+	__u32 ringbuf_bytes;	/* power of two, at least one page */
+	__u32 wakeup_bytes;	/* wake user space once this much is queued; 0 = every event */
+	bool force_tracepoint;	/* skip tp_btf and use the classic tracepoint (fallback testing) */
+	tracer_event_fn on_event;
+	void *ctx;
+};
+
+struct tracer;
+
+/*
+ * Load and attach everything. On failure prints one clear error line (what failed and what to
+ * do), returns NULL and sets errno.
+ */
+struct tracer *tracer__start(const struct tracer_opts *opts);
+/* Detach and free everything. Accepts NULL. */
+void tracer__destroy(struct tracer *t);
+/* An fd that becomes readable when the kernel wakes us (for the caller's epoll set). */
+int tracer__fd(const struct tracer *t);
+/* Consume every queued record without waiting. Returns records consumed or -errno. */
+int tracer__consume(struct tracer *t);
+/* Records the kernel side could not queue (ring buffer full), summed over CPUs. */
+__u64 tracer__lost(const struct tracer *t);
+/* "tp_btf" or "tracepoint": how inet_sock_set_state is attached. */
+const char *tracer__mode(const struct tracer *t);
+/* Check a --ringbuf-kb value: returns 0 or -EINVAL with a reason in err. */
+int tracer__check_ringbuf_kb(long kb, char *err, size_t errlen);
+
+#endif

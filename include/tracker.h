@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The tracker turns the event stream into the live model: the socket table with owners, the
+ * TIME_WAIT model the tracepoint cannot give, and every aggregate the outputs report. It does no
+ * I/O except reading /proc once per new process; it is driven by:
+ *   tracker__apply()  for each ring buffer record,
+ *   tracker__tick()   on a timer (TIME_WAIT and orphan FIN_WAIT2 expiry),
+ *   tracker__audit_*  with a sock_diag dump (seeding at start and periodic audits).
+ */
+#ifndef TCPSTATE_TRACKER_H
+#define TCPSTATE_TRACKER_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "format.h"
+#include "hist.h"
+#include "proc_table.h"
+#include "sock_diag.h"
+#include "sock_table.h"
+#include "tcpstate_event.h"
+
+struct tracker_opts {
+	__u32 max_sockets;	/* socket table limit */
+	__u32 max_procs;	/* process table limit */
+	__u64 time_wait_ns;	/* TCP_TIMEWAIT_LEN: 60 s */
+	__u64 fin_timeout_ns;	/* net.ipv4.tcp_fin_timeout */
+	const char *proc_root;	/* "/proc" */
+};
+
+/* How an audit changed the table. */
+enum audit_fix {
+	AUDIT_MISSING = 0,	/* kernel had a socket the table did not */
+	AUDIT_STALE = 1,	/* table had a socket the kernel did not */
+	AUDIT_STATE = 2,	/* both had it, in different states */
+	AUDIT_FIX_MAX,
+};
+
+/* Everything the outputs read besides the tables. */
+struct tracker_stats {
+	__u64 events[TS_EV_KIND_MAX];
+	__u64 events_bad;		/* records of unknown kind or size */
+	__u64 transitions[TCP_MAX_STATES][TCP_MAX_STATES];
+	__u32 by_state[TCP_MAX_STATES];	/* host, all namespaces */
+	struct hist connect_latency;	/* SYN_SENT -> ESTABLISHED */
+	struct hist lifetime;		/* first state -> CLOSE, connections that established */
+	__u64 corrections[TCP_MAX_STATES][AUDIT_FIX_MAX]; /* by the table's (stale) or kernel's state */
+	__u64 audits;
+	__u64 audit_last_ns;		/* duration of the last audit */
+	__u64 tw_promoted_by_audit;	/* orphan FIN_WAIT2 seen to become TIME_WAIT by the audit */
+	__u64 accept_unmatched;		/* accept of a socket the table did not know */
+	__u64 resets_no_socket;		/* resets sent for packets that matched no socket */
+	__u64 map_full;			/* aggregation map inserts refused */
+};
+
+/* A listener port's aggregates, keyed by (netns, port). */
+struct port_key {
+	__u32 netns;
+	__u16 port;
+	__u16 pad;
+};
+
+struct port_stats {
+	__u32 listeners;		/* LISTEN sockets on this port */
+	__u32 owner;			/* pid of the (last) listener's owner */
+	__u32 close_wait;		/* accepted sockets now in CLOSE_WAIT */
+	__u32 pad;
+	struct hist accept_wait;	/* handshake complete -> accept() returned */
+};
+
+/* TIME_WAIT sockets per remote endpoint. */
+struct remote_key {
+	__u32 netns;
+	__u16 family;
+	__u16 port;
+	__u8 addr[16];
+};
+
+/* The resolved view of one event, for printing. Valid until the next tracker call. */
+struct ev_view {
+	const struct ts_event *ev;
+	const struct proc_entry *owner;	/* never NULL; pid 0 = unknown */
+	int family;
+	__u8 saddr[16], daddr[16];
+	__u16 sport, dport;
+	__s64 ns_in_old;		/* -1 if unknown */
+	int timewait;			/* TIME_WAIT or FIN_WAIT2 if the close handed over to a
+					 * timewait sock, else 0 */
+};
+
+struct tracker;
+
+/* NULL on ENOMEM. */
+struct tracker *tracker__new(const struct tracker_opts *opts);
+/* Accepts NULL. */
+void tracker__free(struct tracker *t);
+/* Apply one ring buffer record of size bytes; fills *view (may be NULL). */
+void tracker__apply(struct tracker *t, const void *data, __u64 size, struct ev_view *view);
+/* Expire modelled TIME_WAIT and orphan FIN_WAIT2 sockets due at now_ns (CLOCK_MONOTONIC). */
+void tracker__tick(struct tracker *t, __u64 now_ns);
+
+/*
+ * Audit protocol: tracker__audit_begin(t, now) BEFORE the dump starts, then (after draining
+ * the ring buffer) one tracker__audit_add() per dumped socket of each namespace that was dumped
+ * completely, with tracker__audit_netns() for that namespace, then tracker__audit_end().
+ * Sockets changed by events since begin are trusted over the dump. Returns 0 or -ENOMEM.
+ */
+int tracker__audit_begin(struct tracker *t, __u64 now_ns);
+void tracker__audit_netns(struct tracker *t, __u32 netns);
+/* owner_pid: from the socket inode (ss -p style), 0 if unknown. */
+void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *d, __u32 owner_pid);
+void tracker__audit_end(struct tracker *t, __u64 now_ns);
+/* True if the socket is unknown or has no owner yet (so the caller resolves inodes lazily). */
+bool tracker__needs_owner(struct tracker *t, __u64 cookie);
+
+const struct tracker_stats *tracker__stats(const struct tracker *t);
+struct sock_table *tracker__socks(struct tracker *t);
+struct proc_table *tracker__procs(struct tracker *t);
+/* Maps: netns (__u32) -> __u32 states[TCP_MAX_STATES]; port_key -> port_stats;
+ * remote_key -> __u32 count. */
+struct hashmap *tracker__netns_map(struct tracker *t);
+struct hashmap *tracker__port_map(struct tracker *t);
+struct hashmap *tracker__remote_map(struct tracker *t);
+/* Fill every process's cw_oldest_since_ns (0 if it has no CLOSE_WAIT socket). O(CLOSE_WAIT). */
+void tracker__update_close_wait_oldest(struct tracker *t);
+
+#endif

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* sock_diag audit of every network namespace (see include/audit.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+
+#include "audit.h"
+#include "log.h"
+#include "netns.h"
+#include "proc_info.h"
+
+#define MAX_NETNS 4096
+
+/* One dumped socket with its namespace. */
+struct dumped {
+	__u32 netns;
+	struct diag_sock d;
+};
+
+struct dump_buf {
+	struct dumped *v;
+	__u32 len, cap;
+	__u32 netns;
+};
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int collect(const struct diag_sock *s, void *ctx)
+{
+	struct dump_buf *b = ctx;
+
+	if (b->len == b->cap) {
+		__u32 cap = b->cap ? b->cap * 2 : 4096;
+		struct dumped *v = realloc(b->v, sizeof(*v) * cap);
+
+		if (!v)
+			return -ENOMEM;
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->len].netns = b->netns;
+	b->v[b->len].d = *s;
+	b->len++;
+	return 0;
+}
+
+/* Dump one namespace into b; 0 or -errno. */
+static int dump_netns(const struct netns_ref *ns, struct dump_buf *b)
+{
+	int fd = netns__socket(ns->fd, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	__u32 before = b->len;
+	int err;
+
+	if (fd < 0)
+		return fd;
+	b->netns = ns->inode;
+	err = sock_diag__dump(fd, DIAG_ALL_STATES, true, collect, b);
+	close(fd);
+	if (err)
+		b->len = before; /* a partial namespace is not reconciled */
+	return err;
+}
+
+static int dump_all(struct dump_buf *b, struct tracker *t, struct audit_result *res)
+{
+	static bool warned;
+	struct netns_ref *refs = calloc(MAX_NETNS, sizeof(*refs));
+	int n, first_err = 0;
+
+	if (!refs)
+		return -ENOMEM;
+	n = netns__list(refs, MAX_NETNS);
+	if (n < 0) {
+		free(refs);
+		return n;
+	}
+	for (int i = 0; i < n; i++) {
+		int err = dump_netns(&refs[i], b);
+
+		if (err) {
+			res->ns_failed++;
+			if (!first_err)
+				first_err = err;
+			if (!warned)
+				log_warn("cannot dump sockets of network namespace %u (%s): %s",
+					 refs[i].inode, refs[i].how, strerror(-err));
+			warned = true;
+			continue;
+		}
+		res->namespaces++;
+		tracker__audit_netns(t, refs[i].inode);
+	}
+	netns__close_list(refs, n);
+	free(refs);
+	return res->namespaces ? 0 : (first_err ? first_err : -ENOENT);
+}
+
+static void keep_listener(struct audit_result *res, const struct dumped *x, __u32 owner)
+{
+	struct listener_sample *v = realloc(res->listeners, sizeof(*v) * (res->nlisteners + 1));
+
+	if (!v)
+		return;
+	res->listeners = v;
+	v[res->nlisteners++] = (struct listener_sample){
+		.cookie = x->d.cookie, .netns = x->netns, .owner = owner, .d = x->d
+	};
+}
+
+static __u32 owner_of(struct tracker *t, struct sock_table *socks, const struct dumped *x)
+{
+	struct sock_entry *s = sock_table__lookup(socks, x->d.cookie);
+
+	(void)t;
+	return s ? s->owner : 0;
+}
+
+static void reconcile(struct tracker *t, const char *proc_root, struct dump_buf *b,
+		      struct audit_result *res)
+{
+	struct inode_owner_map *owners = NULL;
+
+	for (__u32 i = 0; i < b->len; i++) {
+		const struct dumped *x = &b->v[i];
+		__u32 pid = 0;
+
+		if (x->d.inode && tracker__needs_owner(t, x->d.cookie)) {
+			if (!owners)
+				owners = inode_owner_map__build(proc_root);
+			if (owners)
+				pid = (__u32)inode_owner_map__lookup(owners, x->d.inode);
+		}
+		tracker__audit_add(t, x->netns, &x->d, pid);
+		if (x->d.state == 10 /* TCP_LISTEN */)
+			keep_listener(res, x, owner_of(t, tracker__socks(t), x));
+	}
+	inode_owner_map__free(owners);
+}
+
+int audit__run(struct tracker *t, const char *proc_root, audit_drain_fn drain, void *ctx,
+	       struct audit_result *res)
+{
+	struct dump_buf b = { 0 };
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = tracker__audit_begin(t, now_ns());
+	if (err)
+		return err;
+	drain(ctx);
+	err = dump_all(&b, t, res);
+	drain(ctx);
+	if (!err) {
+		res->sockets = b.len;
+		reconcile(t, proc_root, &b, res);
+	}
+	tracker__audit_end(t, now_ns());
+	free(b.v);
+	return err;
+}

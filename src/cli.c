@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Option value parsing shared by the subcommands (see include/cli.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "format.h"
+#include "log.h"
+#include "proc_info.h"
+
+int cli_parse_long(const char *name, const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		log_err("invalid --%s value '%s': expected an integer from %ld to %ld", name, s, min,
+			max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_parse_seconds(const char *name, const char *s, double max_s, __u64 *out_ns)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > max_s) {
+		log_err("invalid --%s value '%s': expected seconds, more than 0 and at most %g", name,
+			s, max_s);
+		return -EINVAL;
+	}
+	*out_ns = (__u64)(v * 1e9);
+	return 0;
+}
+
+int cli_parse_states(const char *s, __u32 *mask)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int st = tcp_state_parse(tok);
+
+		if (st < 0) {
+			log_err("invalid --state value '%s': expected TCP state names such as "
+				"established, syn_sent, close_wait, time_wait (comma-separated)",
+				tok);
+			return -EINVAL;
+		}
+		*mask |= 1u << st;
+	}
+	return 0;
+}
+
+void cli_read_kernel_settings(struct session_opts *o)
+{
+	long v;
+
+	if (!proc__read_int("/proc/sys/net/ipv4/tcp_fin_timeout", &v) && v > 0)
+		o->tracker.fin_timeout_ns = (__u64)v * 1000000000ull;
+}
+
+int cli_usage_error(const char *cmd, const char *what)
+{
+	log_err("%s (see 'tcpstate %s --help')", what, cmd);
+	return EXIT_USAGE;
+}

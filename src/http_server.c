@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * HTTP endpoint on libmicrohttpd in external epoll mode: the caller's loop owns all waiting, MHD
+ * does the HTTP. We open the listening socket ourselves so that bind errors are reported with
+ * the address and a hint, and hand it to MHD. MHD's own messages go to log_debug only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "http_server.h"
+#include "log.h"
+#include "prom_writer.h"
+
+#define HTTP_BACKLOG 64
+#define HTTP_MAX_CONNECTIONS 64
+#define HTTP_TIMEOUT_S 10
+#define HTTP_RUN_ROUNDS 8 /* MHD_run() calls per http_server__run() while MHD has work left */
+#define HTTP_ADDR_LEN (INET6_ADDRSTRLEN + 8)
+#define HTTP_REASON_LEN 256
+
+#define CT_TEXT "text/plain; charset=utf-8"
+#define CT_HTML "text/html; charset=utf-8"
+#define CT_PROM "text/plain; version=0.0.4; charset=utf-8"
+#define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_handlers h;
+	struct prom_writer *w; /* reused for every scrape */
+	bool w_lent; /* w's buffer is the body of a response MHD has not released yet */
+	int epoll_fd; /* MHD's; closed by MHD_stop_daemon() */
+	char address[HTTP_ADDR_LEN];
+};
+
+static const char INDEX_HTML[] = "<!DOCTYPE html>\n"
+				 "<html><head><title>tcpstate</title></head><body>\n"
+				 "<h1>tcpstate</h1>\n"
+				 "<p>TCP state tracer and Prometheus exporter.</p>\n"
+				 "<ul>\n"
+				 "<li><a href=\"/metrics\">/metrics</a></li>\n"
+				 "<li><a href=\"/healthz\">/healthz</a></li>\n"
+				 "</ul>\n"
+				 "</body></html>\n";
+
+/* ---- --listen parsing ---- */
+
+static int listen_invalid(char *err, size_t errlen, const char *s, const char *why)
+{
+	snprintf(err, errlen, "invalid --listen value \"%s\": %s", s, why);
+	return -EINVAL;
+}
+
+/* Split "[v6]:port", "host:port", ":port" or "port" into host text (maybe empty) and port text. */
+static int split_host_port(const char *s, char *host, size_t hostlen, const char **port,
+			   bool *bracketed)
+{
+	const char *start = s, *end, *colon;
+
+	*bracketed = s[0] == '[';
+	if (*bracketed) {
+		end = strchr(s, ']');
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		start = s + 1;
+		colon = end + 1;
+	} else {
+		colon = strchr(s, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return -EINVAL;
+		end = colon ? colon : s;
+	}
+	if ((size_t)(end - start) >= hostlen)
+		return -EINVAL;
+	memcpy(host, start, (size_t)(end - start));
+	host[end - start] = '\0';
+	*port = colon ? colon + 1 : s;
+	return 0;
+}
+
+/* Strict decimal 0-65535: no sign, no spaces, nothing after. */
+static int parse_port(const char *p, unsigned short *port)
+{
+	unsigned long v = 0;
+
+	if (!*p || strlen(p) > 5)
+		return -EINVAL;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v > 65535)
+		return -EINVAL;
+	*port = (unsigned short)v;
+	return 0;
+}
+
+static void set_any6(struct sockaddr_storage *addr, socklen_t *addrlen, unsigned short port)
+{
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+
+	memset(addr, 0, sizeof(*addr));
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons(port);
+	in6->sin6_addr = in6addr_any;
+	*addrlen = sizeof(*in6);
+}
+
+/* Fill addr from a numeric host (or "localhost", or "" for all addresses); -EINVAL if not one. */
+static int fill_addr(const char *host, bool bracketed, unsigned short port,
+		     struct sockaddr_storage *addr, socklen_t *addrlen)
+{
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+	struct sockaddr_in *in = (struct sockaddr_in *)addr;
+
+	set_any6(addr, addrlen, port);
+	if (bracketed)
+		return inet_pton(AF_INET6, host, &in6->sin6_addr) == 1 ? 0 : -EINVAL;
+	if (!host[0])
+		return 0;
+	memset(addr, 0, sizeof(*addr));
+	in->sin_family = AF_INET;
+	in->sin_port = htons(port);
+	*addrlen = sizeof(*in);
+	if (!strcasecmp(host, "localhost")) {
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return 0;
+	}
+	return inet_pton(AF_INET, host, &in->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+int http_server__parse_listen(const char *s, struct sockaddr_storage *addr, socklen_t *addrlen,
+			      char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port_text;
+	unsigned short port;
+	bool bracketed;
+
+	if (!s || !s[0])
+		return listen_invalid(err, errlen, s ? s : "",
+				      "expected host:port, [IPv6-address]:port, :port or port");
+	if (split_host_port(s, host, sizeof(host), &port_text, &bracketed))
+		return listen_invalid(err, errlen, s,
+				      s[0] == '[' ? "expected [IPv6-address]:port, e.g. [::1]:9976"
+						  : "expected host:port; IPv6 addresses go in "
+						    "brackets, e.g. [::1]:9976");
+	if (parse_port(port_text, &port))
+		return listen_invalid(err, errlen, s, "the port must be a number from 0 to 65535");
+	if (fill_addr(host, bracketed, port, addr, addrlen))
+		return listen_invalid(err, errlen, s,
+				      bracketed ? "not a numeric IPv6 address"
+						: "the host must be a numeric IPv4 address or "
+						  "localhost (names are not resolved)");
+	return 0;
+}
+
+/* ---- listening socket ---- */
+
+static void format_addr(const struct sockaddr_storage *a, char *buf, size_t len)
+{
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)a;
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (a->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(in6->sin6_port));
+	} else {
+		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(in->sin_port));
+	}
+}
+
+static bool is_any6(const struct sockaddr_storage *a)
+{
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)a;
+
+	return a->ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
+}
+
+static const char *listen_hint(int e)
+{
+	switch (e) {
+	case EADDRINUSE:
+		return "another tcpstate or exporter is running; choose another port with --listen";
+	case EACCES:
+		return "ports below 1024 need root or CAP_NET_BIND_SERVICE; choose another port "
+		       "with --listen";
+	case EADDRNOTAVAIL:
+		return "no local interface has this address; use :PORT to listen on all addresses";
+	case EAFNOSUPPORT:
+		return "IPv6 is disabled on this host; use an IPv4 address";
+	default:
+		return NULL;
+	}
+}
+
+/* A socket bound to a and listening, or -errno. */
+static int bind_listener(const struct sockaddr_storage *a, socklen_t len)
+{
+	int one = 1, zero = 0, fd, e;
+
+	fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* [::] takes IPv4 too, whatever net.ipv6.bindv6only says. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (is_any6(a) && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero))) ||
+	    bind(fd, (const struct sockaddr *)a, len) || listen(fd, HTTP_BACKLOG)) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* Listen on *a, falling back from [::] to 0.0.0.0 where IPv6 is off; fd or -errno with err. */
+static int open_listener(struct sockaddr_storage *a, socklen_t *len, char *err, size_t errlen)
+{
+	char where[HTTP_ADDR_LEN];
+	const char *hint;
+	int fd;
+
+	fd = bind_listener(a, *len);
+	if (fd == -EAFNOSUPPORT && is_any6(a)) {
+		struct sockaddr_in *in = (struct sockaddr_in *)a;
+		unsigned short port = ((struct sockaddr_in6 *)a)->sin6_port;
+
+		memset(a, 0, sizeof(*a));
+		in->sin_family = AF_INET;
+		in->sin_port = port;
+		in->sin_addr.s_addr = htonl(INADDR_ANY);
+		*len = sizeof(*in);
+		fd = bind_listener(a, *len);
+	}
+	if (fd >= 0)
+		return fd;
+	format_addr(a, where, sizeof(where));
+	hint = listen_hint(-fd);
+	snprintf(err, errlen, "cannot listen on %s: %s%s%s%s", where, strerror(-fd),
+		 hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
+	return fd;
+}
+
+/* ---- responses ---- */
+
+/* Queue r (may be NULL: out of memory, which makes MHD close the connection) and drop our ref. */
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
+			     struct MHD_Response *r, const char *ctype)
+{
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_static(struct MHD_Connection *c, unsigned int status,
+				    const char *body, const char *ctype)
+{
+	return reply(c, status,
+		     MHD_create_response_from_buffer(strlen(body), (void *)body,
+						     MHD_RESPMEM_PERSISTENT),
+		     ctype);
+}
+
+static enum MHD_Result reply_copy(struct MHD_Connection *c, unsigned int status,
+				  const char *body, const char *ctype)
+{
+	return reply(c, status,
+		     MHD_create_response_from_buffer(strlen(body), (void *)body,
+						     MHD_RESPMEM_MUST_COPY),
+		     ctype);
+}
+
+static enum MHD_Result reply_405(struct MHD_Connection *c)
+{
+	static const char body[] = "method not allowed; use GET or HEAD\n";
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, r, CT_TEXT);
+}
+
+static bool wants_openmetrics(struct MHD_Connection *c)
+{
+	const char *accept;
+
+	accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	return accept && strcasestr(accept, "application/openmetrics-text");
+}
+
+/* Render the exposition into w; 0 or -errno. */
+static int render(struct http_server *s, struct prom_writer *w, bool openmetrics)
+{
+	int err = 0;
+
+	prom_writer__reset(w, openmetrics);
+	if (s->h.metrics)
+		err = s->h.metrics(s->h.ctx, w);
+	if (err)
+		return err < 0 ? err : -EIO;
+	return prom_writer__finish(w);
+}
+
+/* MHD released the response that borrowed the shared writer's buffer. */
+static void writer_returned(void *cls)
+{
+	struct http_server *s = cls;
+
+	s->w_lent = false;
+}
+
+/*
+ * A response for w's text: the shared writer's buffer is lent without a copy until MHD releases
+ * the response; a temporary writer (used while the shared one is lent) is copied and freed.
+ */
+static struct MHD_Response *metrics_response(struct http_server *s, struct prom_writer *w)
+{
+	struct MHD_Response *r;
+	size_t len;
+	void *data = (void *)prom_writer__data(w, &len);
+
+	if (w != s->w) {
+		r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_COPY);
+		prom_writer__free(w);
+		return r;
+	}
+	r = MHD_create_response_from_buffer_with_free_callback_cls(len, data, writer_returned, s);
+	s->w_lent = r != NULL;
+	return r;
+}
+
+static enum MHD_Result reply_metrics(struct http_server *s, struct MHD_Connection *c)
+{
+	bool om = wants_openmetrics(c);
+	struct prom_writer *w = s->w_lent ? prom_writer__new() : s->w;
+	char body[HTTP_REASON_LEN];
+	int err = w ? render(s, w, om) : -ENOMEM;
+
+	if (!err) {
+		log_debug("http: /metrics: %u series", prom_writer__series(w));
+		return reply(c, MHD_HTTP_OK, metrics_response(s, w), om ? CT_OPENMETRICS : CT_PROM);
+	}
+	if (w != s->w)
+		prom_writer__free(w);
+	log_warn("cannot render metrics for a scrape: %s", strerror(-err));
+	snprintf(body, sizeof(body), "cannot render metrics: %s\n", strerror(-err));
+	return reply_copy(c, MHD_HTTP_INTERNAL_SERVER_ERROR, body, CT_TEXT);
+}
+
+static enum MHD_Result reply_health(struct http_server *s, struct MHD_Connection *c)
+{
+	char reason[HTTP_REASON_LEN] = "";
+	char body[HTTP_REASON_LEN + 2];
+
+	if (!s->h.health || !s->h.health(s->h.ctx, reason, sizeof(reason)))
+		return reply_static(c, MHD_HTTP_OK, "ok\n", CT_TEXT);
+	reason[sizeof(reason) - 1] = '\0';
+	reason[strcspn(reason, "\r\n")] = '\0';
+	snprintf(body, sizeof(body), "%s\n", reason[0] ? reason : "unhealthy");
+	return reply_copy(c, MHD_HTTP_SERVICE_UNAVAILABLE, body, CT_TEXT);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	struct http_server *s = cls;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)req_cls;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_405(c);
+	if (!strcmp(url, "/metrics"))
+		return reply_metrics(s, c);
+	if (!strcmp(url, "/healthz"))
+		return reply_health(s, c);
+	if (!strcmp(url, "/"))
+		return reply_static(c, MHD_HTTP_OK, INDEX_HTML, CT_HTML);
+	return reply_static(c, MHD_HTTP_NOT_FOUND, "not found; try /metrics\n", CT_TEXT);
+}
+
+/* ---- daemon ---- */
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_debug("http: %s", msg);
+}
+
+static void mhd_panic(void *cls, const char *file, unsigned int line, const char *reason)
+{
+	(void)cls;
+	log_err("libmicrohttpd internal error at %s:%u: %s (this is a bug; please report it)",
+		file ? file : "?", line, reason ? reason : "");
+	abort();
+}
+
+/* Start MHD on listening socket fd, which it then owns; 0 or -errno with err. */
+static int start_daemon(struct http_server *s, int fd, char *err, size_t errlen)
+{
+	const union MHD_DaemonInfo *info;
+
+	MHD_set_panic_func(mhd_panic, NULL);
+	s->daemon = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, so that nothing reaches stderr */
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)HTTP_TIMEOUT_S, MHD_OPTION_END);
+	if (!s->daemon) {
+		/* MHD may or may not have closed fd on failure; no other thread can reuse it. */
+		if (fcntl(fd, F_GETFD) >= 0)
+			close(fd);
+		snprintf(err, errlen, "cannot start the HTTP server: libmicrohttpd failed to start "
+				      "(run with --verbose to see its messages)");
+		return -EIO;
+	}
+	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	s->epoll_fd = info ? info->epoll_fd : -1;
+	return 0;
+}
+
+struct http_server *http_server__start(const char *listen, const struct http_handlers *h,
+				       char *err, size_t errlen)
+{
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct http_server *s;
+	struct prom_writer *w;
+	int fd;
+
+	if (http_server__parse_listen(listen, &addr, &addrlen, err, errlen))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	w = prom_writer__new();
+	if (!s || !w) {
+		snprintf(err, errlen, "cannot start the HTTP server: out of memory");
+		goto out_free;
+	}
+	s->h = *h;
+	s->w = w;
+	fd = open_listener(&addr, &addrlen, err, errlen);
+	if (fd < 0)
+		goto out_free;
+	addrlen = sizeof(addr);
+	if (!getsockname(fd, (struct sockaddr *)&addr, &addrlen))
+		format_addr(&addr, s->address, sizeof(s->address));
+	if (start_daemon(s, fd, err, errlen))
+		goto out_free;
+	log_debug("http: listening on %s", s->address);
+	return s;
+
+out_free:
+	prom_writer__free(w);
+	free(s);
+	return NULL;
+}
+
+int http_server__fd(const struct http_server *s)
+{
+	return s->epoll_fd;
+}
+
+void http_server__run(struct http_server *s)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	/* MHD may keep work that no new socket event will announce (more to send): repeat. */
+	for (int i = 0; i < HTTP_RUN_ROUNDS; i++) {
+		MHD_run(s->daemon);
+		if (MHD_get_timeout(s->daemon, &t) != MHD_YES || t > 0)
+			return;
+	}
+}
+
+int http_server__timeout_ms(const struct http_server *s)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (MHD_get_timeout(s->daemon, &t) != MHD_YES)
+		return -1;
+	return t > INT_MAX ? INT_MAX : (int)t;
+}
+
+void http_server__stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	/* Closes connections (releasing any lent buffer) and the listening socket. */
+	MHD_stop_daemon(s->daemon);
+	prom_writer__free(s->w);
+	free(s);
+}
+
+const char *http_server__address(const struct http_server *s)
+{
+	return s->address;
+}

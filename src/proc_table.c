@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Per-process accounting and the pid -> name/cgroup cache (see include/proc_table.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hashmap.h"
+#include "proc_info.h"
+#include "proc_table.h"
+
+#define INTERN_MAX 65536
+
+struct proc_table {
+	struct hashmap *procs;		/* pid -> struct proc_entry */
+	struct hashmap *strings;	/* 64-bit hash -> char * */
+	struct proc_entry other;	/* overflow and unknown owners */
+	const char *proc_root;
+	__u64 overflow;
+};
+
+struct proc_table *proc_table__new(const char *proc_root, __u32 max_entries)
+{
+	struct proc_table *pt = calloc(1, sizeof(*pt));
+
+	if (!pt)
+		return NULL;
+	pt->procs = hashmap__new(sizeof(__u32), sizeof(struct proc_entry), max_entries);
+	pt->strings = hashmap__new(sizeof(__u64), sizeof(char *), INTERN_MAX);
+	if (!pt->procs || !pt->strings) {
+		proc_table__free(pt);
+		return NULL;
+	}
+	pt->proc_root = proc_root;
+	strcpy(pt->other.comm, "other");
+	pt->other.cgroup = "";
+	return pt;
+}
+
+void proc_table__free(struct proc_table *pt)
+{
+	__u32 it = 0;
+	char **s;
+
+	if (!pt)
+		return;
+	while (pt->strings && (s = hashmap__next(pt->strings, &it, NULL)))
+		free(*s);
+	hashmap__free(pt->strings);
+	hashmap__free(pt->procs);
+	free(pt);
+}
+
+static __u64 str_hash(const char *s)
+{
+	__u64 h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+const char *proc_table__intern(struct proc_table *pt, const char *s)
+{
+	__u64 h = str_hash(s);
+	bool created;
+	char **slot;
+
+	/* Distinct strings colliding on a 64-bit hash are not a practical concern here. */
+	slot = hashmap__upsert(pt->strings, &h, &created);
+	if (!slot)
+		return "other";
+	if (created) {
+		*slot = strdup(s);
+		if (!*slot) {
+			hashmap__delete(pt->strings, &h);
+			return "other";
+		}
+	}
+	return *slot;
+}
+
+static void proc_fill_identity(struct proc_table *pt, struct proc_entry *p, const char *comm)
+{
+	char buf[512];
+
+	if (comm)
+		snprintf(p->comm, sizeof(p->comm), "%.*s", (int)sizeof(p->comm) - 1, comm);
+	else if (proc__read_comm(pt->proc_root, (int)p->pid, buf, sizeof(buf)) == 0)
+		snprintf(p->comm, sizeof(p->comm), "%.*s", (int)sizeof(p->comm) - 1, buf);
+	else
+		strcpy(p->comm, "?");
+	if (proc__read_cgroup(pt->proc_root, (int)p->pid, buf, sizeof(buf)) == 0)
+		p->cgroup = proc_table__intern(pt, buf);
+	else
+		p->cgroup = "";
+}
+
+struct proc_entry *proc_table__get(struct proc_table *pt, __u32 pid, const char *comm)
+{
+	struct proc_entry *p;
+	bool created;
+
+	if (!pid)
+		return &pt->other;
+	p = hashmap__upsert(pt->procs, &pid, &created);
+	if (!p) {
+		pt->overflow++;
+		return &pt->other;
+	}
+	if (created) {
+		p->pid = pid;
+		proc_fill_identity(pt, p, comm);
+	} else if (comm && strncmp(p->comm, comm, sizeof(p->comm) - 1)) {
+		/* exec() or pid reuse: take the kernel's current name and re-read the cgroup */
+		proc_fill_identity(pt, p, comm);
+	}
+	return p;
+}
+
+struct proc_entry *proc_table__find(struct proc_table *pt, __u32 pid)
+{
+	if (!pid)
+		return &pt->other;
+	return hashmap__lookup(pt->procs, &pid);
+}
+
+void proc_entry__add_error(struct proc_entry *p, int err)
+{
+	for (int i = 0; i < PROC_ERR_SLOTS - 1; i++) {
+		if (p->errors[i].err == err || !p->errors[i].err) {
+			p->errors[i].err = err;
+			p->errors[i].count++;
+			return;
+		}
+	}
+	p->errors[PROC_ERR_SLOTS - 1].err = -1;
+	p->errors[PROC_ERR_SLOTS - 1].count++;
+}
+
+struct proc_entry *proc_table__next(struct proc_table *pt, __u32 *iter)
+{
+	struct proc_entry *p = hashmap__next(pt->procs, iter, NULL);
+
+	if (p)
+		return p;
+	if (*iter == (__u32)-1)
+		return NULL;
+	*iter = (__u32)-1;
+	return &pt->other;
+}
+
+__u64 proc_table__overflow(const struct proc_table *pt)
+{
+	return pt->overflow;
+}
+
+__u32 proc_table__count(const struct proc_table *pt)
+{
+	return hashmap__count(pt->procs);
+}

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The single-threaded event loop shared by trace, snapshot and serve (see include/session.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+
+#include "http_server.h"
+#include "log.h"
+#include "netns.h"
+#include "session.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void session__install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+bool session__stopping(void)
+{
+	return stop_signal != 0;
+}
+
+__u64 session__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void session__default_opts(struct session_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ringbuf_bytes = 4u << 20;
+	o->wakeup_bytes = 64u << 10;
+	o->poll_ms = 100;
+	o->tracker.max_sockets = 1u << 20;
+	o->tracker.max_procs = 65536;
+	o->tracker.time_wait_ns = 60ull * 1000000000ull;
+	o->tracker.fin_timeout_ns = 60ull * 1000000000ull;
+	o->tracker.proc_root = "/proc";
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	struct ev_view v;
+
+	tracker__apply(s->tracker, data, size, &v);
+	s->events_seen++;
+	if (s->opts.on_view && v.ev)
+		s->opts.on_view(s->opts.ctx, &v);
+	return 0;
+}
+
+void session__drain(struct session *s)
+{
+	tracer__consume(s->tracer);
+}
+
+static void drain_cb(void *ctx)
+{
+	session__drain(ctx);
+}
+
+int session__audit(struct session *s)
+{
+	free(s->last_audit.listeners);
+	s->last_audit.listeners = NULL;
+	return audit__run(s->tracker, s->opts.tracker.proc_root, drain_cb, s, &s->last_audit);
+}
+
+int session__open(struct session *s, const struct session_opts *o)
+{
+	struct tracer_opts to = {
+		.ringbuf_bytes = o->ringbuf_bytes,
+		.wakeup_bytes = o->wakeup_bytes,
+		.force_tracepoint = o->force_tracepoint,
+		.on_event = on_record,
+		.ctx = s,
+	};
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	memset(s, 0, sizeof(*s));
+	s->epfd = -1;
+	s->opts = *o;
+	s->tracker = tracker__new(&o->tracker);
+	if (!s->tracker) {
+		log_err("out of memory creating the socket table");
+		return -ENOMEM;
+	}
+	s->tracer = tracer__start(&to);
+	if (!s->tracer)
+		return -errno;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.u32 = 1;
+	if (s->epfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, tracer__fd(s->tracer), &ev)) {
+		log_err("cannot set up epoll: %s", strerror(errno));
+		return -errno;
+	}
+	if ((o->seed || o->audit_interval_ms) && netns__init())
+		log_warn("cannot read our own network namespace; audits are disabled");
+	if (o->seed && session__audit(s) && !s->last_audit.namespaces)
+		log_warn("could not seed from sock_diag; only sockets seen from now on are counted");
+	s->next_audit_ns = session__now_ns() + (__u64)o->audit_interval_ms * 1000000ull;
+	return 0;
+}
+
+static void session_periodic(struct session *s, __u64 now)
+{
+	tracker__tick(s->tracker, now);
+	if (s->opts.audit_interval_ms && now >= s->next_audit_ns) {
+		session__audit(s);
+		now = session__now_ns();
+		s->next_audit_ns = now + (__u64)s->opts.audit_interval_ms * 1000000ull;
+	}
+}
+
+int session__run(struct session *s, __u64 duration_ns, struct http_server *http)
+{
+	__u64 end = duration_ns ? session__now_ns() + duration_ns : 0;
+	struct epoll_event evs[4];
+
+	if (http) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 2 };
+
+		epoll_ctl(s->epfd, EPOLL_CTL_ADD, http_server__fd(http), &ev);
+	}
+	while (!stop_signal) {
+		__u64 now = session__now_ns();
+		int timeout = (int)s->opts.poll_ms, n;
+
+		if (end && now >= end)
+			break;
+		if (end && (end - now) / 1000000ull < (__u64)timeout)
+			timeout = (int)((end - now) / 1000000ull) + 1;
+		if (http && http_server__timeout_ms(http) >= 0 && http_server__timeout_ms(http) < timeout)
+			timeout = http_server__timeout_ms(http);
+		n = epoll_wait(s->epfd, evs, 4, timeout);
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		/* Events first, always: a batch may be waiting without a wakeup. */
+		session__drain(s);
+		if (http)
+			http_server__run(http);
+		session_periodic(s, session__now_ns());
+	}
+	session__drain(s);
+	return stop_signal;
+}
+
+__u64 session__lost(const struct session *s)
+{
+	return s->tracer ? tracer__lost(s->tracer) : 0;
+}
+
+void session__close(struct session *s)
+{
+	if (s->epfd >= 0)
+		close(s->epfd);
+	tracer__destroy(s->tracer);
+	tracker__free(s->tracker);
+	free(s->last_audit.listeners);
+	memset(s, 0, sizeof(*s));
+	s->epfd = -1;
+}

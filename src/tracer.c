@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Loading, attaching and reading the BPF side (see include/tracer.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+
+#include "log.h"
+#include "tcpstate.skel.h"
+#include "tcpstate_event.h"
+#include "tracer.h"
+
+#define BTF_PATH "/sys/kernel/btf/vmlinux"
+
+struct tracer {
+	struct tcpstate_bpf *skel;
+	struct ring_buffer *rb;
+	bool classic;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!log_verbose || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int tracer__check_ringbuf_kb(long kb, char *err, size_t errlen)
+{
+	long page_kb = sysconf(_SC_PAGESIZE) / 1024;
+
+	if (kb < page_kb || kb > 1024 * 1024 || (kb & (kb - 1))) {
+		snprintf(err, errlen,
+			 "invalid --ringbuf-kb %ld: must be a power of two between %ld and 1048576", kb,
+			 page_kb);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *privilege_hint(int err)
+{
+	if (err == EPERM || err == EACCES)
+		return " (run as root, or grant CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)";
+	return "";
+}
+
+/* Pick tp_btf or classic programs: only inet_sock_set_state has a classic variant. */
+static void choose_programs(struct tcpstate_bpf *skel, bool classic)
+{
+	bpf_program__set_autoload(skel->progs.set_state_btf, !classic);
+	bpf_program__set_autoload(skel->progs.set_state_tp, classic);
+	bpf_program__set_autoload(skel->progs.retransmit_btf, !classic);
+	bpf_program__set_autoload(skel->progs.retransmit_synack_btf, !classic);
+	bpf_program__set_autoload(skel->progs.send_reset_btf, !classic);
+	bpf_program__set_autoload(skel->progs.receive_reset_btf, !classic);
+	bpf_program__set_autoload(skel->progs.error_report_btf, !classic);
+}
+
+static struct tcpstate_bpf *open_and_load(const struct tracer_opts *o, bool classic, int *err)
+{
+	struct tcpstate_bpf *skel = tcpstate_bpf__open();
+
+	if (!skel) {
+		*err = errno;
+		return NULL;
+	}
+	skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
+	choose_programs(skel, classic);
+	*err = -tcpstate_bpf__load(skel);
+	if (*err) {
+		tcpstate_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+/*
+ * Classic tracepoints (syscalls, and the fallback) are found through tracefs. Mount it where
+ * the kernel expects it if nobody has, as bpftool and perf do.
+ */
+static int ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
+		return 0;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		log_err("tracefs is not mounted and mounting it failed: %s (mount it with "
+			"'mount -t tracefs nodev /sys/kernel/tracing', or run as root)",
+			strerror(errno));
+		return -errno;
+	}
+	log_debug("mounted tracefs at /sys/kernel/tracing");
+	return 0;
+}
+
+static int check_kernel(void)
+{
+	if (access(BTF_PATH, R_OK)) {
+		log_err("kernel BTF not found at %s: tcpstate needs a kernel built with "
+			"CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 5.8)",
+			BTF_PATH);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int load_programs(struct tracer *t, const struct tracer_opts *o)
+{
+	int err = 0;
+
+	if (!o->force_tracepoint)
+		t->skel = open_and_load(o, false, &err);
+	if (!t->skel && err != EPERM && err != EACCES) {
+		if (!o->force_tracepoint)
+			log_debug("tp_btf programs did not load (%s); using classic tracepoints",
+				  strerror(err));
+		t->classic = true;
+		t->skel = open_and_load(o, true, &err);
+	}
+	if (!t->skel) {
+		log_err("cannot load BPF programs: %s%s", strerror(err), privilege_hint(err));
+		return -err;
+	}
+	return 0;
+}
+
+static int attach_programs(struct tracer *t)
+{
+	int err = tcpstate_bpf__attach(t->skel);
+
+	if (err) {
+		log_err("cannot attach BPF programs to the sock, tcp and syscalls tracepoints: "
+			"%s%s (run with --verbose to see which)",
+			strerror(-err), privilege_hint(-err));
+		return err;
+	}
+	return 0;
+}
+
+struct tracer *tracer__start(const struct tracer_opts *o)
+{
+	struct tracer *t = calloc(1, sizeof(*t));
+	int err;
+
+	if (!t)
+		return NULL;
+	libbpf_set_print(libbpf_print);
+	err = check_kernel();
+	if (!err)
+		err = ensure_tracefs();
+	if (!err)
+		err = load_programs(t, o);
+	if (!err)
+		err = attach_programs(t);
+	if (!err) {
+		t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), o->on_event, o->ctx, NULL);
+		if (!t->rb) {
+			err = -errno;
+			log_err("cannot set up the ring buffer reader: %s", strerror(errno));
+		}
+	}
+	if (err) {
+		tracer__destroy(t);
+		errno = -err;
+		return NULL;
+	}
+	return t;
+}
+
+void tracer__destroy(struct tracer *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	tcpstate_bpf__destroy(t->skel);
+	free(t);
+}
+
+int tracer__fd(const struct tracer *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}
+
+int tracer__consume(struct tracer *t)
+{
+	int n = ring_buffer__consume(t->rb);
+
+	return n == -EINTR ? 0 : n;
+}
+
+__u64 tracer__lost(const struct tracer *t)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 total = 0;
+	__u32 key = TS_DROP_RINGBUF;
+
+	if (ncpu <= 0)
+		return 0;
+	__u64 vals[ncpu];
+
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.drops), &key, vals))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		total += vals[i];
+	return total;
+}
+
+const char *tracer__mode(const struct tracer *t)
+{
+	return t->classic ? "tracepoint" : "tp_btf";
+}

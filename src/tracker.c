@@ -1,0 +1,765 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The live model of the host's TCP sockets, fed by events and corrected by audits
+ * (see include/tracker.h). The per-event path does no allocation except when a table grows,
+ * no formatting and no system call except reading /proc once for a process never seen before.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "hashmap.h"
+#include "log.h"
+#include "tracker.h"
+
+#define MAP_LIMIT 65536
+#define RCV_SHUTDOWN_BIT TS_F_RCV_SHUTDOWN
+
+/* Extra sock_entry flags used only here. */
+#define SE_ESTABLISHED (1u << 5)	/* reached ESTABLISHED: counts for the lifetime histogram */
+#define SE_ORPHAN_FW2 (1u << 6)		/* timewait sock in FIN_WAIT2 substate */
+#define SE_AUDIT_SEEN (1u << 7)		/* seen by the audit in progress */
+
+/* A queue of (cookie, time) in time order: TIME_WAIT expiry, FIN_WAIT2 expiry, CLOSE_WAIT. */
+struct fifo_item {
+	__u64 cookie;
+	__u64 at_ns;
+};
+
+struct fifo {
+	struct fifo_item *v;
+	__u32 head, len, cap;
+};
+
+/* Both directions of a connection's tuple, to find an orphan FIN_WAIT2 from its peer. */
+struct tuple_key {
+	__u16 family, sport, dport, pad;
+	__u8 saddr[16], daddr[16];
+};
+
+struct tracker {
+	struct tracker_opts opts;
+	struct tracker_stats stats;
+	struct sock_table *socks;
+	struct proc_table *procs;
+	struct hashmap *netns;		/* netns -> __u32[TCP_MAX_STATES] */
+	struct hashmap *ports;		/* port_key -> port_stats */
+	struct hashmap *remotes;	/* remote_key -> __u32 */
+	struct hashmap *orphans;	/* tuple_key -> cookie */
+	struct fifo tw_q, fw2_q, cw_q;
+	/* audit in progress */
+	bool auditing;
+	__u64 audit_start_ns;
+	struct hashmap *audit_gone;	/* cookies deleted by events during the audit */
+	struct hashmap *audit_netns;	/* namespaces dumped completely */
+};
+
+static int fifo_push(struct fifo *q, __u64 cookie, __u64 at_ns)
+{
+	if (q->len == q->cap) {
+		__u32 cap = q->cap ? q->cap * 2 : 1024;
+		struct fifo_item *v = malloc(sizeof(*v) * cap);
+
+		if (!v)
+			return -ENOMEM;
+		for (__u32 i = 0; i < q->len; i++)
+			v[i] = q->v[(q->head + i) % q->cap];
+		free(q->v);
+		q->v = v;
+		q->cap = cap;
+		q->head = 0;
+	}
+	q->v[(q->head + q->len) % q->cap] = (struct fifo_item){ cookie, at_ns };
+	q->len++;
+	return 0;
+}
+
+static struct fifo_item *fifo_at(struct fifo *q, __u32 i)
+{
+	return &q->v[(q->head + i) % q->cap];
+}
+
+static void fifo_pop(struct fifo *q)
+{
+	q->head = (q->head + 1) % q->cap;
+	q->len--;
+}
+
+struct tracker *tracker__new(const struct tracker_opts *opts)
+{
+	struct tracker *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->opts = *opts;
+	t->socks = sock_table__new(opts->max_sockets);
+	t->procs = proc_table__new(opts->proc_root, opts->max_procs);
+	t->netns = hashmap__new(sizeof(__u32), sizeof(__u32) * TCP_MAX_STATES, MAP_LIMIT);
+	t->ports = hashmap__new(sizeof(struct port_key), sizeof(struct port_stats), MAP_LIMIT);
+	t->remotes = hashmap__new(sizeof(struct remote_key), sizeof(__u32), opts->max_sockets);
+	t->orphans = hashmap__new(sizeof(struct tuple_key), sizeof(__u64), opts->max_sockets);
+	if (!t->socks || !t->procs || !t->netns || !t->ports || !t->remotes || !t->orphans) {
+		tracker__free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void tracker__free(struct tracker *t)
+{
+	if (!t)
+		return;
+	sock_table__free(t->socks);
+	proc_table__free(t->procs);
+	hashmap__free(t->netns);
+	hashmap__free(t->ports);
+	hashmap__free(t->remotes);
+	hashmap__free(t->orphans);
+	hashmap__free(t->audit_gone);
+	hashmap__free(t->audit_netns);
+	free(t->tw_q.v);
+	free(t->fw2_q.v);
+	free(t->cw_q.v);
+	free(t);
+}
+
+static void *map_upsert(struct tracker *t, struct hashmap *m, const void *key)
+{
+	bool created;
+	void *v = hashmap__upsert(m, key, &created);
+
+	if (!v)
+		t->stats.map_full++;
+	return v;
+}
+
+static void remote_key_of(const struct sock_entry *s, struct remote_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->netns = s->netns;
+	k->family = addr_effective_family(s->family, s->daddr);
+	k->port = s->dport;
+	memcpy(k->addr, s->daddr, sizeof(k->addr));
+}
+
+static void tuple_key_of(const struct sock_entry *s, struct tuple_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = s->family;
+	k->sport = s->sport;
+	k->dport = s->dport;
+	memcpy(k->saddr, s->saddr, 16);
+	memcpy(k->daddr, s->daddr, 16);
+}
+
+static void port_close_wait(struct tracker *t, const struct sock_entry *s, int delta)
+{
+	struct port_key k = { .netns = s->netns, .port = s->sport };
+	struct port_stats *p = delta > 0 ? map_upsert(t, t->ports, &k) : hashmap__lookup(t->ports, &k);
+
+	if (p)
+		p->close_wait += delta;
+}
+
+static void remote_time_wait(struct tracker *t, const struct sock_entry *s, int delta)
+{
+	struct remote_key k;
+	__u32 *n;
+
+	remote_key_of(s, &k);
+	n = delta > 0 ? map_upsert(t, t->remotes, &k) : hashmap__lookup(t->remotes, &k);
+	if (!n)
+		return;
+	*n += delta;
+	if (!*n)
+		hashmap__delete(t->remotes, &k);
+}
+
+/* Add (delta = 1) or remove (delta = -1) a socket from every count that depends on its state. */
+static void sock_account(struct tracker *t, const struct sock_entry *s, int delta)
+{
+	__u32 *ns = delta > 0 ? map_upsert(t, t->netns, &s->netns) : hashmap__lookup(t->netns, &s->netns);
+	struct proc_entry *p = proc_table__find(t->procs, s->owner);
+
+	if (s->flags & SE_REQUEST)
+		return;
+	t->stats.by_state[s->state] += delta;
+	if (ns)
+		ns[s->state] += delta;
+	if (p)
+		p->states[s->state] += delta;
+	if (s->state == TCP_CLOSE_WAIT && (s->flags & SE_PASSIVE))
+		port_close_wait(t, s, delta);
+	if (s->state == TCP_TIME_WAIT)
+		remote_time_wait(t, s, delta);
+}
+
+/* Remove a socket from the model for good. */
+static void sock_forget(struct tracker *t, struct sock_entry *s)
+{
+	__u64 cookie = s->cookie;
+	bool created;
+
+	sock_account(t, s, -1);
+	if (s->flags & SE_ORPHAN_FW2) {
+		struct tuple_key k;
+
+		tuple_key_of(s, &k);
+		hashmap__delete(t->orphans, &k);
+	}
+	if (s->state == TCP_LISTEN) {
+		struct port_key k = { .netns = s->netns, .port = s->sport };
+		struct port_stats *p = hashmap__lookup(t->ports, &k);
+
+		if (p && p->listeners)
+			p->listeners--;
+	}
+	if (t->auditing)
+		hashmap__upsert(t->audit_gone, &cookie, &created);
+	sock_table__delete(t->socks, cookie);
+}
+
+static void set_owner(struct tracker *t, struct sock_entry *s, __u32 pid, const char *comm)
+{
+	proc_table__get(t->procs, pid, comm);
+	if (s->owner == pid)
+		return;
+	sock_account(t, s, -1);
+	s->owner = pid;
+	sock_account(t, s, 1);
+}
+
+static void listener_register(struct tracker *t, const struct sock_entry *s)
+{
+	struct port_key k = { .netns = s->netns, .port = s->sport };
+	struct port_stats *p = map_upsert(t, t->ports, &k);
+
+	if (!p)
+		return;
+	p->listeners++;
+	p->owner = s->owner;
+}
+
+static __u32 listener_owner(struct tracker *t, __u32 netns, __u16 port)
+{
+	struct port_key k = { .netns = netns, .port = port };
+	struct port_stats *p = hashmap__lookup(t->ports, &k);
+
+	return p ? p->owner : 0;
+}
+
+/* Enter a (possibly modelled) state at ts and account for it. */
+static void sock_enter(struct tracker *t, struct sock_entry *s, int state, __u64 ts)
+{
+	s->state = state;
+	s->state_since_ns = ts;
+	sock_account(t, s, 1);
+	if (state == TCP_TIME_WAIT)
+		fifo_push(&t->tw_q, s->cookie, ts + t->opts.time_wait_ns);
+	else if (state == TCP_CLOSE_WAIT)
+		fifo_push(&t->cw_q, s->cookie, ts);
+}
+
+/* The full socket closed and handed over to a timewait sock in FIN_WAIT2 substate. */
+static void sock_enter_orphan_fw2(struct tracker *t, struct sock_entry *s, __u64 ts)
+{
+	struct tuple_key k;
+	__u64 *c;
+
+	s->state = TCP_FIN_WAIT2;
+	s->flags |= SE_ORPHAN_FW2;
+	sock_account(t, s, 1);
+	fifo_push(&t->fw2_q, s->cookie, ts + t->opts.fin_timeout_ns);
+	tuple_key_of(s, &k);
+	c = map_upsert(t, t->orphans, &k);
+	if (c)
+		*c = s->cookie;
+}
+
+/*
+ * The peer of a connection sent its FIN (it closed: CLOSE_WAIT -> LAST_ACK). If the other end is
+ * one of our orphan FIN_WAIT2 timewait socks (loopback, or another namespace of this host), the
+ * kernel silently turns it into TIME_WAIT now; do the same.
+ */
+static void peer_fin_sent(struct tracker *t, const struct sock_entry *peer, __u64 ts)
+{
+	struct tuple_key k = { .family = peer->family, .sport = peer->dport, .dport = peer->sport };
+	struct sock_entry *s;
+	__u64 *c;
+
+	memcpy(k.saddr, peer->daddr, 16);
+	memcpy(k.daddr, peer->saddr, 16);
+	c = hashmap__lookup(t->orphans, &k);
+	if (!c)
+		return;
+	s = sock_table__lookup(t->socks, *c);
+	hashmap__delete(t->orphans, &k);
+	if (!s || !(s->flags & SE_ORPHAN_FW2))
+		return;
+	sock_account(t, s, -1);
+	s->flags &= ~SE_ORPHAN_FW2;
+	t->stats.transitions[TCP_FIN_WAIT2][TCP_TIME_WAIT]++;
+	sock_enter(t, s, TCP_TIME_WAIT, ts);
+}
+
+static void copy_tuple(struct sock_entry *s, const struct ts_event *e)
+{
+	if (e->family)
+		s->family = (__u8)e->family;
+	if (e->sport) {
+		s->sport = e->sport;
+		memcpy(s->saddr, e->saddr, 16);
+	}
+	if (e->dport) {
+		s->dport = e->dport;
+		memcpy(s->daddr, e->daddr, 16);
+	}
+	if (e->netns)
+		s->netns = e->netns;
+}
+
+static void view_fill(struct tracker *t, struct ev_view *v, const struct ts_event *e,
+		      const struct sock_entry *s)
+{
+	v->ev = e;
+	v->ns_in_old = -1;
+	v->timewait = 0;
+	if (!s) {
+		v->owner = proc_table__find(t->procs, 0);
+		v->family = e->family;
+		memcpy(v->saddr, e->saddr, 16);
+		memcpy(v->daddr, e->daddr, 16);
+		v->sport = e->sport;
+		v->dport = e->dport;
+		return;
+	}
+	v->owner = proc_table__find(t->procs, s->owner);
+	if (!v->owner)
+		v->owner = proc_table__find(t->procs, 0);
+	v->family = s->family;
+	memcpy(v->saddr, s->saddr, 16);
+	memcpy(v->daddr, s->daddr, 16);
+	v->sport = s->sport;
+	v->dport = s->dport;
+}
+
+/* A socket we never saw before this event: create its entry, inheriting what can be known. */
+static struct sock_entry *sock_first_seen(struct tracker *t, const struct ts_event *e)
+{
+	bool created;
+	struct sock_entry *s = sock_table__upsert(t->socks, e->cookie, &created);
+
+	if (!s)
+		return NULL;
+	copy_tuple(s, e);
+	if (e->oldstate == TCP_CLOSE || e->oldstate == TCP_LISTEN)
+		s->created_ns = e->ts_ns;
+	if (e->oldstate == TCP_LISTEN) {
+		s->flags |= SE_PASSIVE;
+		s->owner = listener_owner(t, e->netns, e->sport);
+	}
+	s->state = e->oldstate;
+	return s;
+}
+
+static bool closes_into_time_wait(const struct sock_entry *s, const struct ts_event *e)
+{
+	if (s->flags & SE_RESET)
+		return false;
+	return e->oldstate == TCP_CLOSING ||
+	       (e->oldstate == TCP_FIN_WAIT2 && (e->flags & RCV_SHUTDOWN_BIT));
+}
+
+/* Histograms and counters that depend on the transition. */
+static void observe_transition(struct tracker *t, struct sock_entry *s, const struct ts_event *e,
+			       __s64 ns_in_old)
+{
+	struct proc_entry *p;
+
+	t->stats.transitions[e->oldstate][e->newstate]++;
+	if (e->newstate == TCP_ESTABLISHED)
+		s->flags |= SE_ESTABLISHED;
+	if (ns_in_old < 0)
+		return;
+	if (e->oldstate == TCP_SYN_SENT && e->newstate == TCP_ESTABLISHED)
+		hist__observe(&t->stats.connect_latency, (__u64)ns_in_old);
+	if (e->oldstate == TCP_CLOSE_WAIT && e->newstate == TCP_LAST_ACK) {
+		p = proc_table__find(t->procs, s->owner);
+		if (p)
+			hist__observe(&p->close_delay, (__u64)ns_in_old);
+	}
+}
+
+static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_view *v)
+{
+	struct sock_entry *s = sock_table__lookup(t->socks, e->cookie);
+	__s64 ns_in_old = -1;
+
+	if (e->oldstate >= TCP_MAX_STATES || e->newstate >= TCP_MAX_STATES) {
+		t->stats.events_bad++;
+		return;
+	}
+	if (s) {
+		if (e->flags & TS_F_OWNER_CTX)
+			set_owner(t, s, e->pid, e->comm); /* moves its counts to the new owner */
+		sock_account(t, s, -1);
+		if (s->state_since_ns && s->state == e->oldstate && e->ts_ns >= s->state_since_ns)
+			ns_in_old = (__s64)(e->ts_ns - s->state_since_ns);
+		copy_tuple(s, e);
+	} else if (e->newstate != TCP_CLOSE) {
+		s = sock_first_seen(t, e);
+		if (s && (e->flags & TS_F_OWNER_CTX)) {
+			proc_table__get(t->procs, e->pid, e->comm);
+			s->owner = e->pid; /* not counted yet */
+		}
+	}
+	if (!s) {
+		t->stats.transitions[e->oldstate][e->newstate]++;
+		view_fill(t, v, e, NULL);
+		return;
+	}
+	s->state = e->oldstate;
+	observe_transition(t, s, e, ns_in_old);
+	view_fill(t, v, e, s);
+	v->ns_in_old = ns_in_old;
+	if (e->newstate == TCP_LAST_ACK)
+		peer_fin_sent(t, s, e->ts_ns);
+	if (e->newstate != TCP_CLOSE) {
+		sock_enter(t, s, e->newstate, e->ts_ns);
+		if (e->newstate == TCP_LISTEN)
+			listener_register(t, s);
+		return;
+	}
+	if ((s->flags & SE_ESTABLISHED) && s->created_ns)
+		hist__observe(&t->stats.lifetime, e->ts_ns - s->created_ns);
+	if (closes_into_time_wait(s, e)) {
+		v->timewait = TCP_TIME_WAIT;
+		sock_enter(t, s, TCP_TIME_WAIT, e->ts_ns);
+	} else if (e->oldstate == TCP_FIN_WAIT2 && !(s->flags & SE_RESET)) {
+		v->timewait = TCP_FIN_WAIT2;
+		sock_enter_orphan_fw2(t, s, e->ts_ns);
+	} else {
+		sock_account(t, s, 1); /* sock_forget takes it out again */
+		sock_forget(t, s);
+	}
+}
+
+static void apply_accept(struct tracker *t, const struct ts_event *e, struct ev_view *v)
+{
+	struct sock_entry *s = e->cookie ? sock_table__lookup(t->socks, e->cookie) : NULL;
+
+	if (!s) {
+		t->stats.accept_unmatched++;
+		proc_table__get(t->procs, e->pid, e->comm);
+		view_fill(t, v, e, NULL);
+		v->owner = proc_table__find(t->procs, e->pid);
+		return;
+	}
+	set_owner(t, s, e->pid, e->comm);
+	if ((s->flags & SE_PASSIVE) && s->created_ns && !(s->flags & SE_ACCEPTED) &&
+	    e->ts_ns >= s->created_ns) {
+		struct port_key k = { .netns = s->netns, .port = s->sport };
+		struct port_stats *p = map_upsert(t, t->ports, &k);
+
+		if (p)
+			hist__observe(&p->accept_wait, e->ts_ns - s->created_ns);
+	}
+	s->flags |= SE_ACCEPTED;
+	view_fill(t, v, e, s);
+}
+
+/* Retransmits, resets and errors: charged to the socket's owner. */
+static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct ev_view *v)
+{
+	struct sock_entry *s = (e->flags & TS_F_NO_SOCK) ? NULL : sock_table__lookup(t->socks, e->cookie);
+	struct proc_entry *p = proc_table__find(t->procs, s ? s->owner : 0);
+
+	view_fill(t, v, e, s);
+	if (e->flags & TS_F_NO_SOCK) {
+		t->stats.resets_no_socket++;
+		return;
+	}
+	if (!p)
+		p = proc_table__find(t->procs, 0);
+	switch (e->kind) {
+	case TS_EV_RETRANS:
+	case TS_EV_SYNACK_RETRANS:
+		if (e->aux < TS_RETRANS_KIND_MAX)
+			p->retrans[e->aux]++;
+		break;
+	case TS_EV_RESET_SENT:
+		p->resets_sent++;
+		if (s)
+			s->flags |= SE_RESET;
+		break;
+	case TS_EV_RESET_RECV:
+		p->resets_recv++;
+		if (s)
+			s->flags |= SE_RESET;
+		break;
+	case TS_EV_SOCK_ERROR:
+		proc_entry__add_error(p, (int)e->aux);
+		break;
+	}
+}
+
+void tracker__apply(struct tracker *t, const void *data, __u64 size, struct ev_view *view)
+{
+	const struct ts_event *e = data;
+	struct ev_view scratch;
+	struct ev_view *v = view ? view : &scratch;
+
+	if (size < sizeof(*e) || !e->kind || e->kind >= TS_EV_KIND_MAX) {
+		t->stats.events_bad++;
+		memset(v, 0, sizeof(*v));
+		return;
+	}
+	t->stats.events[e->kind]++;
+	switch (e->kind) {
+	case TS_EV_STATE:
+		apply_state(t, e, v);
+		break;
+	case TS_EV_ACCEPT:
+		apply_accept(t, e, v);
+		break;
+	default:
+		apply_sock_event(t, e, v);
+		break;
+	}
+}
+
+/* Pop queue items due at now whose socket is still in `state` since the queued time. */
+static void expire_queue(struct tracker *t, struct fifo *q, int state, __u64 lifetime_ns,
+			 __u64 now_ns)
+{
+	while (q->len && fifo_at(q, 0)->at_ns <= now_ns) {
+		struct fifo_item it = *fifo_at(q, 0);
+		struct sock_entry *s = sock_table__lookup(t->socks, it.cookie);
+
+		fifo_pop(q);
+		if (!s || s->state != state)
+			continue;
+		if (state == TCP_TIME_WAIT && s->state_since_ns + lifetime_ns != it.at_ns)
+			continue; /* re-entered later; a later item covers it */
+		if (state == TCP_FIN_WAIT2 && !(s->flags & SE_ORPHAN_FW2))
+			continue;
+		sock_forget(t, s);
+	}
+}
+
+void tracker__tick(struct tracker *t, __u64 now_ns)
+{
+	expire_queue(t, &t->tw_q, TCP_TIME_WAIT, t->opts.time_wait_ns, now_ns);
+	expire_queue(t, &t->fw2_q, TCP_FIN_WAIT2, t->opts.fin_timeout_ns, now_ns);
+}
+
+void tracker__update_close_wait_oldest(struct tracker *t)
+{
+	struct fifo *q = &t->cw_q;
+	struct proc_entry *p;
+	__u32 it = 0, keep = 0;
+
+	while ((p = proc_table__next(t->procs, &it)))
+		p->cw_oldest_since_ns = 0;
+	/* Walk in entry order, compacting away sockets that left CLOSE_WAIT. */
+	for (__u32 i = 0; i < q->len; i++) {
+		struct fifo_item item = *fifo_at(q, i);
+		struct sock_entry *s = sock_table__lookup(t->socks, item.cookie);
+
+		if (!s || s->state != TCP_CLOSE_WAIT || s->state_since_ns != item.at_ns)
+			continue;
+		*fifo_at(q, keep++) = item;
+		p = proc_table__find(t->procs, s->owner);
+		if (p && !p->cw_oldest_since_ns)
+			p->cw_oldest_since_ns = item.at_ns;
+	}
+	q->len = keep;
+}
+
+/* ---- audit ---------------------------------------------------------------------------- */
+
+int tracker__audit_begin(struct tracker *t, __u64 now_ns)
+{
+	hashmap__free(t->audit_gone);
+	hashmap__free(t->audit_netns);
+	t->audit_gone = hashmap__new(sizeof(__u64), 1, t->opts.max_sockets);
+	t->audit_netns = hashmap__new(sizeof(__u32), 1, MAP_LIMIT);
+	if (!t->audit_gone || !t->audit_netns)
+		return -ENOMEM;
+	t->auditing = true;
+	t->audit_start_ns = now_ns;
+	return 0;
+}
+
+void tracker__audit_netns(struct tracker *t, __u32 netns)
+{
+	bool created;
+
+	hashmap__upsert(t->audit_netns, &netns, &created);
+}
+
+bool tracker__needs_owner(struct tracker *t, __u64 cookie)
+{
+	struct sock_entry *s = sock_table__lookup(t->socks, cookie);
+
+	return !s || !s->owner;
+}
+
+static void audit_fill_from_diag(struct sock_entry *s, __u32 netns, const struct diag_sock *d)
+{
+	s->netns = netns;
+	s->family = d->family;
+	s->sport = d->sport;
+	s->dport = d->dport;
+	memcpy(s->saddr, d->saddr, 16);
+	memcpy(s->daddr, d->daddr, 16);
+}
+
+/* When did a dumped socket enter its state? Exact for TIME_WAIT, else "now" (a lower bound). */
+static __u64 audit_since(struct tracker *t, const struct diag_sock *d)
+{
+	__u64 now = t->audit_start_ns;
+
+	if (d->state == TCP_TIME_WAIT && d->expires_ms) {
+		__u64 left = (__u64)d->expires_ms * 1000000ull;
+
+		if (left < t->opts.time_wait_ns && now > t->opts.time_wait_ns - left)
+			return now - (t->opts.time_wait_ns - left);
+	}
+	return now;
+}
+
+static void audit_add_missing(struct tracker *t, __u32 netns, const struct diag_sock *d,
+			      __u32 owner_pid)
+{
+	bool created;
+	struct sock_entry *s = sock_table__upsert(t->socks, d->cookie, &created);
+
+	if (!s)
+		return;
+	audit_fill_from_diag(s, netns, d);
+	s->flags = SE_SEEDED | SE_AUDIT_SEEN;
+	if (d->state == TCP_SYN_RECV && !d->inode)
+		s->flags |= SE_REQUEST; /* half-open: reported per listener, not as a socket */
+	if (owner_pid)
+		proc_table__get(t->procs, owner_pid, NULL);
+	s->owner = owner_pid;
+	if (d->state == TCP_FIN_WAIT2 && !d->inode) {
+		sock_enter_orphan_fw2(t, s, audit_since(t, d));
+		return;
+	}
+	sock_enter(t, s, d->state, audit_since(t, d));
+	if (d->state == TCP_LISTEN)
+		listener_register(t, s);
+}
+
+void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *d, __u32 owner_pid)
+{
+	struct sock_entry *s;
+
+	if (!d->cookie || d->state >= TCP_MAX_STATES || !d->state)
+		return;
+	s = sock_table__lookup(t->socks, d->cookie);
+	if (!s) {
+		if (hashmap__lookup(t->audit_gone, &d->cookie))
+			return; /* closed by an event after the dump saw it */
+		if (!(d->state == TCP_SYN_RECV && !d->inode))
+			t->stats.corrections[d->state][AUDIT_MISSING]++;
+		audit_add_missing(t, netns, d, owner_pid);
+		return;
+	}
+	s->flags |= SE_AUDIT_SEEN;
+	if (s->state_since_ns >= t->audit_start_ns)
+		return; /* an event after the dump started is newer than the dump */
+	if (!s->owner && owner_pid)
+		set_owner(t, s, owner_pid, NULL);
+	if (s->state == d->state)
+		return;
+	sock_account(t, s, -1);
+	if ((s->flags & SE_ORPHAN_FW2) && d->state == TCP_TIME_WAIT) {
+		/* remote peer's FIN arrived: the kernel's silent FIN_WAIT2 -> TIME_WAIT */
+		struct tuple_key k;
+
+		tuple_key_of(s, &k);
+		hashmap__delete(t->orphans, &k);
+		s->flags &= ~SE_ORPHAN_FW2;
+		t->stats.tw_promoted_by_audit++;
+		t->stats.transitions[TCP_FIN_WAIT2][TCP_TIME_WAIT]++;
+	} else {
+		t->stats.corrections[d->state][AUDIT_STATE]++;
+	}
+	sock_enter(t, s, d->state, audit_since(t, d));
+}
+
+/* Entries of dumped namespaces the dump did not show, and that no event touched since. */
+void tracker__audit_end(struct tracker *t, __u64 now_ns)
+{
+	__u32 n = sock_table__slots(t->socks), nstale = 0, cap = 0;
+	__u64 *stale = NULL;
+
+	for (__u32 i = 0; i < n; i++) {
+		struct sock_entry *s = sock_table__slot(t->socks, i);
+
+		if (!s->cookie)
+			continue;
+		if (s->flags & SE_AUDIT_SEEN) {
+			s->flags &= ~SE_AUDIT_SEEN;
+			continue;
+		}
+		if (s->state_since_ns >= t->audit_start_ns || !hashmap__lookup(t->audit_netns, &s->netns))
+			continue;
+		if (nstale == cap) {
+			__u64 *p = realloc(stale, sizeof(*p) * (cap = cap ? cap * 2 : 256));
+
+			if (!p)
+				break;
+			stale = p;
+		}
+		stale[nstale++] = s->cookie;
+	}
+	for (__u32 i = 0; i < nstale; i++) {
+		struct sock_entry *s = sock_table__lookup(t->socks, stale[i]);
+		bool expected = s->state == TCP_TIME_WAIT &&
+				s->state_since_ns + t->opts.time_wait_ns <= now_ns + 5000000000ull;
+
+		/* A TIME_WAIT that reached its lifetime is normal expiry, not drift. */
+		if (!expected && !(s->flags & SE_REQUEST))
+			t->stats.corrections[s->state][AUDIT_STALE]++;
+		sock_forget(t, s);
+	}
+	free(stale);
+	t->auditing = false;
+	t->stats.audits++;
+	t->stats.audit_last_ns = now_ns - t->audit_start_ns;
+}
+
+const struct tracker_stats *tracker__stats(const struct tracker *t)
+{
+	return &t->stats;
+}
+
+struct sock_table *tracker__socks(struct tracker *t)
+{
+	return t->socks;
+}
+
+struct proc_table *tracker__procs(struct tracker *t)
+{
+	return t->procs;
+}
+
+struct hashmap *tracker__netns_map(struct tracker *t)
+{
+	return t->netns;
+}
+
+struct hashmap *tracker__port_map(struct tracker *t)
+{
+	return t->ports;
+}
+
+struct hashmap *tracker__remote_map(struct tracker *t)
+{
+	return t->remotes;
+}

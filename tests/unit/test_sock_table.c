@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests for the socket table: insert, lookup, delete with backward shift, growth, limit. */
+#include <stdlib.h>
+
+#include "sock_table.h"
+#include "testlib.h"
+
+static void test_insert_lookup_delete(void)
+{
+	struct sock_table *t = sock_table__new(100000);
+	bool created;
+	int missing = 0;
+
+	for (__u64 c = 1; c <= 50000; c++) {
+		struct sock_entry *e = sock_table__upsert(t, c, &created);
+
+		CHECK(e && created, "insert of cookie %llu failed", (unsigned long long)c);
+		e->owner = (__u32)c;
+	}
+	CHECK_EQ_INT(sock_table__count(t), 50000, "count after inserts");
+	/* delete every odd cookie, then check every even one is still found with its data */
+	for (__u64 c = 1; c <= 50000; c += 2)
+		sock_table__delete(t, c);
+	CHECK_EQ_INT(sock_table__count(t), 25000, "count after deletes");
+	for (__u64 c = 1; c <= 50000; c++) {
+		struct sock_entry *e = sock_table__lookup(t, c);
+
+		if ((c % 2 == 0) != (e != NULL) || (e && e->owner != c))
+			missing++;
+	}
+	CHECK_EQ_INT(missing, 0, "entries wrong after backward-shift deletes");
+	sock_table__free(t);
+}
+
+static void test_upsert_existing(void)
+{
+	struct sock_table *t = sock_table__new(10);
+	bool created;
+	struct sock_entry *e = sock_table__upsert(t, 42, &created);
+
+	e->state = 8;
+	e = sock_table__upsert(t, 42, &created);
+	CHECK(!created, "second upsert of the same cookie created a new entry");
+	CHECK_EQ_INT(e->state, 8, "state kept across upsert");
+	CHECK_EQ_INT(sock_table__count(t), 1, "count");
+	sock_table__free(t);
+}
+
+static void test_full_is_counted(void)
+{
+	struct sock_table *t = sock_table__new(3);
+	bool created;
+
+	for (__u64 c = 1; c <= 5; c++)
+		sock_table__upsert(t, c, &created);
+	CHECK_EQ_INT(sock_table__count(t), 3, "count at the limit");
+	CHECK_EQ_INT(sock_table__full(t), 2, "refused inserts counted");
+	CHECK(sock_table__lookup(t, 4) == NULL, "cookie 4 must not be in a full table");
+	sock_table__free(t);
+}
+
+static void test_random_churn(void)
+{
+	/* Random inserts/deletes checked against a plain array model. */
+	enum { N = 4096 };
+	static char present[N];
+	struct sock_table *t = sock_table__new(N);
+	bool created;
+	int wrong = 0;
+
+	srand(7);
+	for (int i = 0; i < 200000; i++) {
+		__u64 c = (__u64)(rand() % (N - 1)) + 1;
+
+		if (rand() % 2) {
+			sock_table__upsert(t, c, &created);
+			present[c] = 1;
+		} else {
+			sock_table__delete(t, c);
+			present[c] = 0;
+		}
+	}
+	for (__u64 c = 1; c < N; c++)
+		wrong += (sock_table__lookup(t, c) != NULL) != present[c];
+	CHECK_EQ_INT(wrong, 0, "lookups disagreeing with the model");
+	sock_table__free(t);
+}
+
+TEST_MAIN("sock_table", TL_CASE(test_insert_lookup_delete), TL_CASE(test_upsert_existing),
+	  TL_CASE(test_full_is_counted), TL_CASE(test_random_churn))
