@@ -100,7 +100,7 @@ bench: test-deps
 # The main job with defaults.
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(OUTPUT)/tcpstate serve
+	$(OUTPUT)/tcpstate serve $(ARGS)
 
 install: $(OUTPUT)/tcpstate
 	install -D -m 0755 $(OUTPUT)/tcpstate $(DESTDIR)$(prefix)/sbin/tcpstate

@@ -208,9 +208,14 @@ static __always_inline int handle_accept(long fd)
 		return 0;
 	fill_task(e, TS_EV_ACCEPT);
 	fill_sock(e, sk);
+	/* Same keying as set_state_tp when no cookie exists (classic fallback). */
 	e->cookie = sk_cookie_read(sk);
-	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
 	e->flags = TS_F_OWNER_CTX;
+	if (!e->cookie) {
+		e->cookie = (__u64)sk;
+		e->flags |= TS_F_COOKIE_PTR;
+	}
+	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
 	e->aux = fd;
 	e->aux2 = 0;
 	event_submit(e);

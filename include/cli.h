@@ -26,6 +26,9 @@ void cli_read_kernel_settings(struct session_opts *o);
 /* Print the "unknown option" style error for argv element and return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *what);
 
+/* Describe the option getopt_long just rejected (call right after it returned '?'). */
+const char *cli_bad_option(int argc, char **argv);
+
 int cmd_trace(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

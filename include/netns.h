@@ -12,9 +12,9 @@
 
 /* One network namespace found by netns__list(). */
 struct netns_ref {
-	__u32 inode;	/* nsfs inode: the same number `ls -L -i /proc/PID/ns/net` shows */
-	int fd;		/* O_RDONLY fd on the namespace, owned by the caller */
-	char how[32];	/* how it was found: "pid 1234" or "/run/netns/foo" (may be truncated) */
+	__u32 inode;  /* nsfs inode: the same number `ls -L -i /proc/PID/ns/net` shows */
+	int fd;	      /* O_RDONLY fd on the namespace, owned by the caller */
+	char how[32]; /* how it was found: "pid 1234" or "/run/netns/foo" (may be truncated) */
 };
 
 /*

@@ -45,7 +45,7 @@ int proc__read_cgroup(const char *proc_root, int pid, char *buf, size_t len);
 
 /* Host-wide (per network namespace) listen queue counters from /proc/net/netstat. */
 struct netstat_listen {
-	__u64 listen_overflows;	/* TcpExt ListenOverflows: accept queue full */
+	__u64 listen_overflows; /* TcpExt ListenOverflows: accept queue full */
 	__u64 listen_drops;	/* TcpExt ListenDrops: every SYN/ACK dropped at a listener */
 };
 

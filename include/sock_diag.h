@@ -9,8 +9,9 @@
  *   are dumped whenever the TCP_SYN_RECV bit (1 << 3) is set: the kernel adds the
  *   TCP_NEW_SYN_RECV bit itself. They are reported with state TCP_SYN_RECV (3), inode 0, uid 0,
  *   rqueue/wqueue 0 and expires = time left on the SYN-ACK retransmit timer. Setting bit 12
- *   alone also works. A full socket in SYN_RECV (rare: TCP Fast Open child) reports 3 as well;
- *   inode 0 plus timer tells them apart, but tcpstate does not need to.
+ *   alone also works. A full socket in SYN_RECV (rare: TCP Fast Open child) reports 3 as well.
+ *   The request sock's cookie is kept by the child socket created when the handshake completes
+ *   (checked on 6.18), so a SYN_RECV entry can be followed into ESTABLISHED.
  * - Timewait sockets are filtered and reported by their *substate*: a normal one is
  *   TCP_TIME_WAIT (6), but an orphaned FIN_WAIT2 socket that the kernel turned into a timewait
  *   sock (close() before the peer's FIN, tcp_fin_timeout <= 60 s) is reported as TCP_FIN_WAIT2
@@ -18,6 +19,8 @@
  *   FIN_WAIT2 bit, not the TIME_WAIT bit. Timewait sockets keep the cookie of the full socket.
  * - Full sockets that are still in the accept queue (handshake done, not accept()ed yet) have
  *   no struct socket: inode 0 and uid 0, like timewait and request sockets.
+ * - INET_DIAG_SKMEMINFO is only sent for full sockets: has_meminfo is 0 for timewait and
+ *   request sockets even when asked for.
  * - Bound-but-inactive sockets (bind() then nothing; TCP_CLOSE) are only dumped for bit 13
  *   (TCP_BOUND_INACTIVE, kernel >= 6.8), which DIAG_ALL_STATES does not include, as `ss -a`.
  * - An AF_INET6 request also returns dual-stack sockets talking IPv4 (::ffff:a.b.c.d). This
@@ -40,18 +43,18 @@
 
 /* One socket as reported by the kernel. */
 struct diag_sock {
-	__u64 cookie;		/* cookie[0] | (u64)cookie[1] << 32 == bpf_get_socket_cookie() */
-	__u32 inode;		/* 0 for timewait, request and not-yet-accepted sockets */
+	__u64 cookie; /* cookie[0] | (u64)cookie[1] << 32 == bpf_get_socket_cookie() */
+	__u32 inode;  /* 0 for timewait, request and not-yet-accepted sockets */
 	__u32 uid;
-	__u8 state;		/* kernel TCP_* (TIME_WAIT=6; request socks show as SYN_RECV=3) */
-	__u8 family;		/* AF_INET / AF_INET6; IPv4-mapped IPv6 is converted to AF_INET */
+	__u8 state;  /* kernel TCP_* (TIME_WAIT=6; request socks show as SYN_RECV=3) */
+	__u8 family; /* AF_INET / AF_INET6; IPv4-mapped IPv6 is converted to AF_INET */
 	__u8 has_meminfo;
 	__u8 pad;
-	__u16 sport, dport;	/* host byte order */
+	__u16 sport, dport;	   /* host byte order */
 	__u8 saddr[16], daddr[16]; /* network order; IPv4 in the first 4 bytes, rest zero */
-	__u32 rqueue, wqueue;	/* LISTEN: accept queue length and limit (ss Recv-Q/Send-Q) */
-	__u32 expires_ms;	/* idiag_expires (e.g. TIME_WAIT remaining lifetime) */
-	__u32 drops;		/* SK_MEMINFO_DROPS from INET_DIAG_SKMEMINFO when has_meminfo */
+	__u32 rqueue, wqueue;	   /* LISTEN: accept queue length and limit (ss Recv-Q/Send-Q) */
+	__u32 expires_ms;	   /* idiag_expires (e.g. TIME_WAIT remaining lifetime) */
+	__u32 drops;		   /* SK_MEMINFO_DROPS from INET_DIAG_SKMEMINFO when has_meminfo */
 };
 
 /*
@@ -72,7 +75,8 @@ int sock_diag__open(void);
  * AF_INET6, calling cb for each. with_meminfo asks for INET_DIAG_SKMEMINFO (fills drops).
  * fd is a socket from sock_diag__open() (or any NETLINK_SOCK_DIAG socket); it stays usable after
  * a callback stopped the dump (the rest of the reply is read and discarded). Replies to older
- * requests are skipped by sequence number. Waits at most 5 s for each reply buffer.
+ * requests are skipped by sequence number. Waits at most 5 s for each reply buffer (sets
+ * SO_RCVTIMEO on fd).
  * Returns 0, the callback's non-zero value, or -errno: the kernel's error (e.g. -EPERM),
  * -EPROTO for a malformed reply, -EMSGSIZE if a reply did not fit the receive buffer,
  * -ETIMEDOUT if the kernel did not answer. After -EPROTO, -EMSGSIZE or -ETIMEDOUT the fd may hold

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Option value parsing shared by the subcommands (see include/cli.h). */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,4 +74,16 @@ int cli_usage_error(const char *cmd, const char *what)
 {
 	log_err("%s (see 'tcpstate %s --help')", what, cmd);
 	return EXIT_USAGE;
+}
+
+const char *cli_bad_option(int argc, char **argv)
+{
+	static char buf[160];
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+
+	if (optopt && optopt < 256)
+		snprintf(buf, sizeof(buf), "invalid option '-%c' or missing value", optopt);
+	else
+		snprintf(buf, sizeof(buf), "invalid option '%s' or missing value", arg);
+	return buf;
 }

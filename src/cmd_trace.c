@@ -74,6 +74,7 @@ static int trace_parse(int argc, char **argv, struct trace_args *a)
 	long v;
 	int c;
 
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "jp:P:s:d:vh", trace_options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -114,7 +115,7 @@ static int trace_parse(int argc, char **argv, struct trace_args *a)
 			fputs(trace_usage, stdout);
 			exit(0);
 		default:
-			return cli_usage_error("trace", "invalid option");
+			return cli_usage_error("trace", cli_bad_option(argc, argv));
 		}
 	}
 	if (optind < argc)
@@ -124,7 +125,10 @@ static int trace_parse(int argc, char **argv, struct trace_args *a)
 
 static void on_view(void *ctx, const struct ev_view *v)
 {
-	trace_output__event(ctx, v);
+	struct trace_output *o = ctx;
+
+	if (o->out)
+		trace_output__event(o, v);
 }
 
 int cmd_trace(int argc, char **argv)
@@ -144,15 +148,16 @@ int cmd_trace(int argc, char **argv)
 	filter = a.out.filter;
 	cli_read_kernel_settings(&a.so);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	trace_output__init(&a.out, stdout, a.json);
-	a.out.filter = filter;
 	a.so.on_view = on_view;
 	a.so.ctx = &a.out;
+	a.out.out = NULL; /* seeding prints nothing; set up the output once tracing runs */
 	session__install_signals();
 	if (session__open(&s, &a.so)) {
 		session__close(&s);
 		return EXIT_RUNTIME;
 	}
+	trace_output__init(&a.out, stdout, a.json);
+	a.out.filter = filter;
 	fprintf(stderr, "tcpstate: tracing TCP (%s); Ctrl-C to stop\n", tracer__mode(s.tracer));
 	session__run(&s, a.duration_ns, NULL);
 	fprintf(stderr, "tcpstate: %llu events, %llu printed, %llu lost\n",

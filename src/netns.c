@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/nsfs.h>
 
 #include "log.h"
 #include "netns.h"
@@ -54,6 +56,12 @@ static bool list_has(const struct netns_ref *refs, int n, __u32 inode)
 	return false;
 }
 
+/* True if fd is a network namespace (a stale /run/netns file without its bind mount is not). */
+static bool is_netns_fd(int fd)
+{
+	return ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET;
+}
+
 /*
  * Add the namespace at dirfd/path if it is new. stat() first so that most already-known
  * namespaces cost no open(); the inode of the opened fd is what counts (the process may have
@@ -72,7 +80,7 @@ static int list_add(struct netns_ref *out, int *n, int max, int dirfd, const cha
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (fstat(fd, &st) || list_has(out, *n, (__u32)st.st_ino)) {
+	if (fstat(fd, &st) || list_has(out, *n, (__u32)st.st_ino) || !is_netns_fd(fd)) {
 		close(fd);
 		return 0;
 	}

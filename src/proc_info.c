@@ -21,14 +21,14 @@
 #define SOCKET_LINK_PREFIX "socket:["
 
 struct owner_slot {
-	__u32 inode;	/* 0: empty (no socket has inode 0) */
+	__u32 inode; /* 0: empty (no socket has inode 0) */
 	int pid;
 };
 
 /* Open addressing, linear probing, at most half full. */
 struct inode_owner_map {
 	struct owner_slot *slots;
-	size_t cap;	/* power of two */
+	size_t cap; /* power of two */
 	size_t count;
 };
 
@@ -270,7 +270,7 @@ int proc__read_comm(const char *proc_root, int pid, char *buf, size_t len)
 		return err;
 	n = read_text(path, text, sizeof(text));
 	if (n < 0)
-		return (int)n;
+		return n == -EFBIG ? -ERANGE : (int)n;
 	if (n > 0 && text[n - 1] == '\n')
 		n--;
 	return copy_out(buf, len, text, (size_t)n);

@@ -24,18 +24,18 @@
 
 /* How one buffer is parsed: with a sequence check (dump) or without (sock_diag__parse). */
 struct parse_ctx {
-	diag_sock_cb cb;	/* NULL once the callback stopped: the rest is only scanned */
+	diag_sock_cb cb; /* NULL once the callback stopped: the rest is only scanned */
 	void *ctx;
 	bool check_seq;
 	__u32 seq;
-	int cb_ret;		/* non-zero value the callback stopped with */
+	int cb_ret; /* non-zero value the callback stopped with */
 };
 
 static __u32 diag_seq;
 
 static bool addr_is_v4mapped(const __u8 *a)
 {
-	static const __u8 prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const __u8 prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 	return memcmp(a, prefix, sizeof(prefix)) == 0;
 }
@@ -196,7 +196,7 @@ static int parse_buf(const void *buf, size_t len, struct parse_ctx *pc)
 
 int sock_diag__parse(const void *buf, size_t len, diag_sock_cb cb, void *ctx)
 {
-	struct parse_ctx pc = { .cb = cb, .ctx = ctx };
+	struct parse_ctx pc = {.cb = cb, .ctx = ctx};
 	int ret;
 
 	if (!buf && len)
@@ -244,8 +244,8 @@ static int send_request(int fd, __u8 family, __u32 states, bool with_meminfo, __
 
 static ssize_t recv_buf(int fd, void *buf, size_t size)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = size };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {.iov_base = buf, .iov_len = size};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
 	do {
@@ -283,9 +283,9 @@ static int dump_family(int fd, __u8 family, __u32 states, bool meminfo, __u8 *bu
 
 int sock_diag__dump(int fd, __u32 state_mask, bool with_meminfo, diag_sock_cb cb, void *ctx)
 {
-	static const __u8 families[] = { AF_INET, AF_INET6 };
-	struct timeval tv = { .tv_sec = DIAG_RECV_TIMEOUT_S };
-	struct parse_ctx pc = { .cb = cb, .ctx = ctx, .check_seq = true };
+	static const __u8 families[] = {AF_INET, AF_INET6};
+	struct timeval tv = {.tv_sec = DIAG_RECV_TIMEOUT_S};
+	struct parse_ctx pc = {.cb = cb, .ctx = ctx, .check_seq = true};
 	__u8 *buf;
 	int ret = 0;
 

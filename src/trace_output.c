@@ -48,7 +48,11 @@ bool trace_filter__match(const struct trace_filter *f, const struct ev_view *v)
 	if (f->port >= 0 && v->sport != f->port && v->dport != f->port)
 		return false;
 	if (f->state_mask) {
-		__u32 m = (1u << e->oldstate) | (1u << e->newstate);
+		__u32 m;
+
+		if (e->kind != TS_EV_STATE)
+			return false;
+		m = (1u << e->oldstate) | (1u << e->newstate);
 
 		if (v->timewait)
 			m |= 1u << v->timewait;

@@ -154,9 +154,9 @@ struct tracer *tracer__start(const struct tracer_opts *o)
 	libbpf_set_print(libbpf_print);
 	err = check_kernel();
 	if (!err)
-		err = ensure_tracefs();
-	if (!err)
 		err = load_programs(t, o);
+	if (!err)
+		err = ensure_tracefs();
 	if (!err)
 		err = attach_programs(t);
 	if (!err) {

@@ -473,8 +473,11 @@ static void apply_accept(struct tracker *t, const struct ts_event *e, struct ev_
 static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct ev_view *v)
 {
 	struct sock_entry *s = (e->flags & TS_F_NO_SOCK) ? NULL : sock_table__lookup(t->socks, e->cookie);
-	struct proc_entry *p = proc_table__find(t->procs, s ? s->owner : 0);
+	struct proc_entry *p;
 
+	if (s)
+		copy_tuple(s, e);
+	p = proc_table__find(t->procs, s ? s->owner : 0);
 	view_fill(t, v, e, s);
 	if (e->flags & TS_F_NO_SOCK) {
 		t->stats.resets_no_socket++;

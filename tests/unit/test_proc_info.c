@@ -23,16 +23,16 @@ static void test_owner_map_fixture(void)
 		__u32 inode;
 		int pid;
 	} rows[] = {
-		{ "socket held by pid 100 only", 5001, 100 },
-		{ "socket shared by pids 50, 100, 200: the lowest", 5555, 50 },
-		{ "socket of pid 200", 6001, 200 },
-		{ "largest 32-bit inode", 4294967295u, 200 },
-		{ "socket of pid 400 (no comm, no cgroup)", 8001, 400 },
-		{ "socket under a non-numeric dir (1abc)", 7777, 0 },
-		{ "pipe:[777] is not a socket", 777, 0 },
-		{ "socket:[12 (no bracket) / socket:[12]x (junk)", 12, 0 },
-		{ "inode 0", 0, 0 },
-		{ "unknown inode", 123456, 0 },
+	    {"socket held by pid 100 only", 5001, 100},
+	    {"socket shared by pids 50, 100, 200: the lowest", 5555, 50},
+	    {"socket of pid 200", 6001, 200},
+	    {"largest 32-bit inode", 4294967295u, 200},
+	    {"socket of pid 400 (no comm, no cgroup)", 8001, 400},
+	    {"socket under a non-numeric dir (1abc)", 7777, 0},
+	    {"pipe:[777] is not a socket", 777, 0},
+	    {"socket:[12 (no bracket) / socket:[12]x (junk)", 12, 0},
+	    {"inode 0", 0, 0},
+	    {"unknown inode", 123456, 0},
 	};
 	struct inode_owner_map *m = inode_owner_map__build(PROC);
 
@@ -140,22 +140,23 @@ static void test_read_comm(void)
 		int ret;
 		const char *want;
 	} rows[] = {
-		{ "plain comm", 100, 16, 0, "nginx" },
-		{ "15 characters (the kernel's maximum)", 50, 16, 0, "fifteen-chars-x" },
-		{ "no trailing newline", 300, 16, 0, "kthreadd" },
-		{ "exact fit", 100, 6, 0, "nginx" },
-		{ "one byte short", 100, 5, -ERANGE, NULL },
-		{ "no comm file", 400, 16, -ENOENT, NULL },
-		{ "no such pid", 4242, 16, -ENOENT, NULL },
-		{ "pid 0", 0, 16, -EINVAL, NULL },
-		{ "zero-length buffer", 100, 0, -EINVAL, NULL },
+	    {"plain comm", 100, 16, 0, "nginx"},
+	    {"15 characters (the kernel's maximum)", 50, 16, 0, "fifteen-chars-x"},
+	    {"no trailing newline", 300, 16, 0, "kthreadd"},
+	    {"exact fit", 100, 6, 0, "nginx"},
+	    {"one byte short", 100, 5, -ERANGE, NULL},
+	    {"no comm file", 400, 16, -ENOENT, NULL},
+	    {"no such pid", 4242, 16, -ENOENT, NULL},
+	    {"pid 0", 0, 16, -EINVAL, NULL},
+	    {"zero-length buffer", 100, 0, -EINVAL, NULL},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		char buf[32] = "untouched";
 		int ret = proc__read_comm(PROC, rows[i].pid, buf, rows[i].len);
 
-		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].what, rows[i].ret, ret);
+		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].what, rows[i].ret,
+		      ret);
 		if (rows[i].want && !ret)
 			CHECK(strcmp(buf, rows[i].want) == 0, "%s: expected \"%s\", got \"%s\"",
 			      rows[i].what, rows[i].want, buf);
@@ -171,21 +172,22 @@ static void test_read_cgroup(void)
 		int ret;
 		const char *want;
 	} rows[] = {
-		{ "cgroup v2 only", 100, 128, 0, "/system.slice/nginx.service" },
-		{ "hybrid v1+v2: the 0:: line", 200, 128, 0,
-		  "/kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope" },
-		{ "root cgroup", 300, 128, 0, "/" },
-		{ "v1 only: no 0:: line", 50, 128, -ENOENT, NULL },
-		{ "no cgroup file", 400, 128, -ENOENT, NULL },
-		{ "buffer too small", 100, 10, -ERANGE, NULL },
-		{ "zero-length buffer", 100, 0, -EINVAL, NULL },
+	    {"cgroup v2 only", 100, 128, 0, "/system.slice/nginx.service"},
+	    {"hybrid v1+v2: the 0:: line", 200, 128, 0,
+	     "/kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope"},
+	    {"root cgroup", 300, 128, 0, "/"},
+	    {"v1 only: no 0:: line", 50, 128, -ENOENT, NULL},
+	    {"no cgroup file", 400, 128, -ENOENT, NULL},
+	    {"buffer too small", 100, 10, -ERANGE, NULL},
+	    {"zero-length buffer", 100, 0, -EINVAL, NULL},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		char buf[128] = "untouched";
 		int ret = proc__read_cgroup(PROC, rows[i].pid, buf, rows[i].len);
 
-		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].what, rows[i].ret, ret);
+		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].what, rows[i].ret,
+		      ret);
 		if (rows[i].want && !ret)
 			CHECK(strcmp(buf, rows[i].want) == 0, "%s: expected \"%s\", got \"%s\"",
 			      rows[i].what, rows[i].want, buf);
@@ -194,7 +196,7 @@ static void test_read_cgroup(void)
 
 static void test_netstat_fixture(void)
 {
-	struct netstat_listen ns = { 0 };
+	struct netstat_listen ns = {0};
 	char text[16384];
 	FILE *f = fopen(PROC "/net/netstat", "r");
 	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
@@ -216,40 +218,43 @@ static void test_netstat_table(void)
 		int ret;
 		unsigned long long ovf, drops;
 	} rows[] = {
-		{ "minimal", "TcpExt: ListenOverflows ListenDrops\nTcpExt: 7 9\n", 0, 7, 9 },
-		{ "other fields around, tabs", "TcpExt: A ListenDrops\tB ListenOverflows C\n"
-					      "TcpExt: 1 20\t3 40 5\n", 0, 40, 20 },
-		{ "after IpExt, no final newline",
-		  "IpExt: X Y\nIpExt: 1 2\nTcpExt: ListenOverflows ListenDrops\nTcpExt: 3 4", 0, 3,
-		  4 },
-		{ "largest u64", "TcpExt: ListenOverflows ListenDrops\nTcpExt: 18446744073709551615 0\n",
-		  0, 18446744073709551615ull, 0 },
-		{ "u64 overflow", "TcpExt: ListenOverflows ListenDrops\nTcpExt: 18446744073709551616 0\n",
-		  -EINVAL, 0, 0 },
-		{ "empty text", "", -ENOENT, 0, 0 },
-		{ "no TcpExt", "IpExt: ListenOverflows ListenDrops\nIpExt: 1 2\n", -ENOENT, 0, 0 },
-		{ "TcpExt not at line start", "XTcpExt: ListenOverflows ListenDrops\nXTcpExt: 1 2\n",
-		  -ENOENT, 0, 0 },
-		{ "ListenDrops absent", "TcpExt: ListenOverflows Other\nTcpExt: 1 2\n", -ENOENT, 0,
-		  0 },
-		{ "header without values", "TcpExt: ListenOverflows ListenDrops\n", -EINVAL, 0, 0 },
-		{ "value line of another group", "TcpExt: ListenOverflows ListenDrops\nIpExt: 1 2\n",
-		  -EINVAL, 0, 0 },
-		{ "fewer values than names", "TcpExt: A ListenOverflows ListenDrops\nTcpExt: 1 2\n",
-		  -EINVAL, 0, 0 },
-		{ "value not a number", "TcpExt: ListenOverflows ListenDrops\nTcpExt: 1 x2\n",
-		  -EINVAL, 0, 0 },
-		{ "negative value", "TcpExt: ListenOverflows ListenDrops\nTcpExt: -1 2\n", -EINVAL,
-		  0, 0 },
+	    {"minimal", "TcpExt: ListenOverflows ListenDrops\nTcpExt: 7 9\n", 0, 7, 9},
+	    {"other fields around, tabs",
+	     "TcpExt: A ListenDrops\tB ListenOverflows C\n"
+	     "TcpExt: 1 20\t3 40 5\n",
+	     0, 40, 20},
+	    {"after IpExt, no final newline",
+	     "IpExt: X Y\nIpExt: 1 2\nTcpExt: ListenOverflows ListenDrops\nTcpExt: 3 4", 0, 3, 4},
+	    {"largest u64", "TcpExt: ListenOverflows ListenDrops\nTcpExt: 18446744073709551615 0\n",
+	     0, 18446744073709551615ull, 0},
+	    {"u64 overflow",
+	     "TcpExt: ListenOverflows ListenDrops\nTcpExt: 18446744073709551616 0\n", -EINVAL, 0,
+	     0},
+	    {"empty text", "", -ENOENT, 0, 0},
+	    {"no TcpExt", "IpExt: ListenOverflows ListenDrops\nIpExt: 1 2\n", -ENOENT, 0, 0},
+	    {"TcpExt not at line start", "XTcpExt: ListenOverflows ListenDrops\nXTcpExt: 1 2\n",
+	     -ENOENT, 0, 0},
+	    {"ListenDrops absent", "TcpExt: ListenOverflows Other\nTcpExt: 1 2\n", -ENOENT, 0, 0},
+	    {"header without values", "TcpExt: ListenOverflows ListenDrops\n", -EINVAL, 0, 0},
+	    {"value line of another group", "TcpExt: ListenOverflows ListenDrops\nIpExt: 1 2\n",
+	     -EINVAL, 0, 0},
+	    {"fewer values than names", "TcpExt: A ListenOverflows ListenDrops\nTcpExt: 1 2\n",
+	     -EINVAL, 0, 0},
+	    {"value not a number", "TcpExt: ListenOverflows ListenDrops\nTcpExt: 1 x2\n", -EINVAL,
+	     0, 0},
+	    {"negative value", "TcpExt: ListenOverflows ListenDrops\nTcpExt: -1 2\n", -EINVAL, 0,
+	     0},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct netstat_listen ns = { 0 };
+		struct netstat_listen ns = {0};
 		int ret = proc__parse_netstat(rows[i].text, &ns);
 
-		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].what, rows[i].ret, ret);
+		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].what, rows[i].ret,
+		      ret);
 		if (!ret && !rows[i].ret)
-			CHECK(ns.listen_overflows == rows[i].ovf && ns.listen_drops == rows[i].drops,
+			CHECK(ns.listen_overflows == rows[i].ovf &&
+				  ns.listen_drops == rows[i].drops,
 			      "%s: expected overflows/drops %llu/%llu, got %llu/%llu", rows[i].what,
 			      rows[i].ovf, rows[i].drops, (unsigned long long)ns.listen_overflows,
 			      (unsigned long long)ns.listen_drops);
@@ -263,19 +268,20 @@ static void test_port_range(void)
 		const char *what, *root;
 		int ret, lo, hi;
 	} rows[] = {
-		{ "Linux default", PROC, 0, 32768, 60999 },
-		{ "reversed", FIXTURES "/proc_bad/reversed", -EINVAL, 0, 0 },
-		{ "garbage after the second port", FIXTURES "/proc_bad/garbage", -EINVAL, 0, 0 },
-		{ "one number", FIXTURES "/proc_bad/one", -EINVAL, 0, 0 },
-		{ "port above 65535", FIXTURES "/proc_bad/toobig", -EINVAL, 0, 0 },
-		{ "no file", FIXTURES "/proc_bad/missing", -ENOENT, 0, 0 },
+	    {"Linux default", PROC, 0, 32768, 60999},
+	    {"reversed", FIXTURES "/proc_bad/reversed", -EINVAL, 0, 0},
+	    {"garbage after the second port", FIXTURES "/proc_bad/garbage", -EINVAL, 0, 0},
+	    {"one number", FIXTURES "/proc_bad/one", -EINVAL, 0, 0},
+	    {"port above 65535", FIXTURES "/proc_bad/toobig", -EINVAL, 0, 0},
+	    {"no file", FIXTURES "/proc_bad/missing", -ENOENT, 0, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		int lo = -1, hi = -1;
 		int ret = proc__read_port_range(rows[i].root, &lo, &hi);
 
-		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].what, rows[i].ret, ret);
+		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].what, rows[i].ret,
+		      ret);
 		if (!rows[i].ret)
 			CHECK(lo == rows[i].lo && hi == rows[i].hi, "%s: expected %d-%d, got %d-%d",
 			      rows[i].what, rows[i].lo, rows[i].hi, lo, hi);
@@ -289,23 +295,24 @@ static void test_read_int(void)
 		int ret;
 		long want;
 	} rows[] = {
-		{ PROC "/sys/net/ipv4/tcp_fin_timeout", 0, 60 },
-		{ FIXTURES "/proc_values/sixty", 0, 60 },
-		{ FIXTURES "/proc_values/spaces", 0, 42 },
-		{ FIXTURES "/proc_values/negative", 0, -3 },
-		{ FIXTURES "/proc_values/garbage", -EINVAL, 0 },
-		{ FIXTURES "/proc_values/empty", -EINVAL, 0 },
-		{ FIXTURES "/proc_values/two", -EINVAL, 0 },
-		{ FIXTURES "/proc_values/overflow", -ERANGE, 0 },
-		{ FIXTURES "/proc_values/long", -EINVAL, 0 },
-		{ FIXTURES "/proc_values/missing", -ENOENT, 0 },
+	    {PROC "/sys/net/ipv4/tcp_fin_timeout", 0, 60},
+	    {FIXTURES "/proc_values/sixty", 0, 60},
+	    {FIXTURES "/proc_values/spaces", 0, 42},
+	    {FIXTURES "/proc_values/negative", 0, -3},
+	    {FIXTURES "/proc_values/garbage", -EINVAL, 0},
+	    {FIXTURES "/proc_values/empty", -EINVAL, 0},
+	    {FIXTURES "/proc_values/two", -EINVAL, 0},
+	    {FIXTURES "/proc_values/overflow", -ERANGE, 0},
+	    {FIXTURES "/proc_values/long", -EINVAL, 0},
+	    {FIXTURES "/proc_values/missing", -ENOENT, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		long v = -12345;
 		int ret = proc__read_int(rows[i].file, &v);
 
-		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].file, rows[i].ret, ret);
+		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].file, rows[i].ret,
+		      ret);
 		if (!rows[i].ret)
 			CHECK(v == rows[i].want, "%s: expected %ld, got %ld", rows[i].file,
 			      rows[i].want, v);

@@ -23,8 +23,19 @@
 #define FIX_DIR FIXTURES "/sock_diag/"
 #define MAX_SOCKS 64
 
-enum { ESTABLISHED = 1, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT,
-       LAST_ACK, LISTEN, CLOSING };
+enum {
+	ESTABLISHED = 1,
+	SYN_SENT,
+	SYN_RECV,
+	FIN_WAIT1,
+	FIN_WAIT2,
+	TIME_WAIT,
+	CLOSE,
+	CLOSE_WAIT,
+	LAST_ACK,
+	LISTEN,
+	CLOSING
+};
 
 struct blob {
 	unsigned char *data;
@@ -34,13 +45,13 @@ struct blob {
 struct collect {
 	struct diag_sock s[MAX_SOCKS];
 	int n;
-	int stop_after;		/* > 0: return stop_ret once n reaches it */
+	int stop_after; /* > 0: return stop_ret once n reaches it */
 	int stop_ret;
 };
 
 static struct blob load(const char *name)
 {
-	struct blob b = { 0 };
+	struct blob b = {0};
 	char path[256];
 	FILE *f;
 	long sz;
@@ -80,7 +91,10 @@ static void parse_all_fixtures(struct collect *c)
 		const char *name;
 		int ret;
 	} files[] = {
-		{ "inet4_0.bin", 0 }, { "inet4_1.bin", 1 }, { "inet6_0.bin", 0 }, { "inet6_1.bin", 1 },
+	    {"inet4_0.bin", 0},
+	    {"inet4_1.bin", 1},
+	    {"inet6_0.bin", 0},
+	    {"inet6_1.bin", 1},
 	};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -109,11 +123,11 @@ static void test_fixture_state_counts(void)
 	static const struct {
 		int family, state, count;
 	} want[] = {
-		{ AF_INET, LISTEN, 3 },	     { AF_INET, ESTABLISHED, 11 }, { AF_INET, SYN_SENT, 3 },
-		{ AF_INET, SYN_RECV, 1 },    { AF_INET, TIME_WAIT, 1 },    { AF_INET, FIN_WAIT2, 1 },
-		{ AF_INET, CLOSE_WAIT, 1 },  { AF_INET6, LISTEN, 2 },	   { AF_INET6, ESTABLISHED, 2 },
+	    {AF_INET, LISTEN, 3},     {AF_INET, ESTABLISHED, 11}, {AF_INET, SYN_SENT, 3},
+	    {AF_INET, SYN_RECV, 1},   {AF_INET, TIME_WAIT, 1},	  {AF_INET, FIN_WAIT2, 1},
+	    {AF_INET, CLOSE_WAIT, 1}, {AF_INET6, LISTEN, 2},	  {AF_INET6, ESTABLISHED, 2},
 	};
-	struct collect c = { 0 };
+	struct collect c = {0};
 	int total = 0;
 
 	parse_all_fixtures(&c);
@@ -138,43 +152,42 @@ static void test_fixture_sockets(void)
 		int family, state, sport, dport;
 		const char *saddr, *daddr;
 		int inode_zero, rqueue, wqueue, has_meminfo, drops;
-		unsigned long long cookie; /* 0: not checked; else ss.txt sk:<hex> */
+		unsigned long long cookie; /* as ss.txt shows it: sk:<hex> */
 		unsigned min_exp, max_exp;
 	} rows[] = {
-		{ "listener with B in its accept queue", AF_INET, LISTEN, 40001, 0, "127.0.0.1",
-		  "0.0.0.0", 0, 1, 4, 1, 0, 0x1055, 0, 0 },
-		{ "overflowed backlog-1 listener", AF_INET, LISTEN, 40006, 0, "127.0.0.1", "0.0.0.0",
-		  0, 2, 1, 1, 2, 0x1054, 0, 0 },
-		{ "request sock (final ACK dropped)", AF_INET, SYN_RECV, 40004, 52718, "127.0.0.1",
-		  "127.0.0.1", 1, 0, 0, 0, 0, 0x105c, 1, 3000 },
-		{ "client TIME_WAIT", AF_INET, TIME_WAIT, 55890, 40001, "127.0.0.1", "127.0.0.1", 1, 0,
-		  0, 0, 0, 0x105f, 50000, 60000 },
-		{ "orphaned FIN_WAIT2 timewait sock", AF_INET, FIN_WAIT2, 55904, 40001, "127.0.0.1",
-		  "127.0.0.1", 1, 0, 0, 0, 0, 0x1060, 50000, 60000 },
-		{ "server CLOSE_WAIT (holds the FIN)", AF_INET, CLOSE_WAIT, 40001, 55904, "127.0.0.1",
-		  "127.0.0.1", 0, 1, 0, 1, 0, 0x1056, 0, 0 },
-		{ "child still in the accept queue", AF_INET, ESTABLISHED, 40001, 55920, "127.0.0.1",
-		  "127.0.0.1", 1, 0, 0, 1, 0, 0x105d, 0, 0 },
-		{ "accepted server with 5 unread bytes", AF_INET, ESTABLISHED, 40001, 55884,
-		  "127.0.0.1", "127.0.0.1", 0, 5, 0, 1, 0, 0x1059, 0, 0 },
-		{ "SYN dropped: client SYN_SENT", AF_INET, SYN_SENT, 48306, 40005, "127.0.0.1",
-		  "127.0.0.1", 0, 0, 1, 1, 0, 0x1062, 1, 1000 },
-		{ "dual-stack child, v4-mapped -> AF_INET", AF_INET, ESTABLISHED, 40003, 36328,
-		  "127.0.0.1", "127.0.0.1", 0, 0, 0, 1, 0, 0x106b, 0, 0 },
-		{ "dual-stack listener stays AF_INET6", AF_INET6, LISTEN, 40003, 0, "::", "::", 0, 0,
-		  8, 1, 0, 0x1068, 0, 0 },
-		{ "IPv6 listener", AF_INET6, LISTEN, 40002, 0, "::1", "::", 0, 0, 8, 1, 0, 0x1067, 0,
-		  0 },
-		{ "IPv6 client", AF_INET6, ESTABLISHED, 41582, 40002, "::1", "::1", 0, 0, 0, 1, 0,
-		  0x106a, 0, 0 },
+	    {"listener with B in its accept queue", AF_INET, LISTEN, 40001, 0, "127.0.0.1",
+	     "0.0.0.0", 0, 1, 4, 1, 0, 0x1055, 0, 0},
+	    {"overflowed backlog-1 listener", AF_INET, LISTEN, 40006, 0, "127.0.0.1", "0.0.0.0", 0,
+	     2, 1, 1, 2, 0x1054, 0, 0},
+	    {"request sock (final ACK dropped)", AF_INET, SYN_RECV, 40004, 52718, "127.0.0.1",
+	     "127.0.0.1", 1, 0, 0, 0, 0, 0x105c, 1, 3000},
+	    {"client TIME_WAIT", AF_INET, TIME_WAIT, 55890, 40001, "127.0.0.1", "127.0.0.1", 1, 0,
+	     0, 0, 0, 0x105f, 50000, 60000},
+	    {"orphaned FIN_WAIT2 timewait sock", AF_INET, FIN_WAIT2, 55904, 40001, "127.0.0.1",
+	     "127.0.0.1", 1, 0, 0, 0, 0, 0x1060, 50000, 60000},
+	    {"server CLOSE_WAIT (holds the FIN)", AF_INET, CLOSE_WAIT, 40001, 55904, "127.0.0.1",
+	     "127.0.0.1", 0, 1, 0, 1, 0, 0x1056, 0, 0},
+	    {"child still in the accept queue", AF_INET, ESTABLISHED, 40001, 55920, "127.0.0.1",
+	     "127.0.0.1", 1, 0, 0, 1, 0, 0x105d, 0, 0},
+	    {"accepted server with 5 unread bytes", AF_INET, ESTABLISHED, 40001, 55884, "127.0.0.1",
+	     "127.0.0.1", 0, 5, 0, 1, 0, 0x1059, 0, 0},
+	    {"SYN dropped: client SYN_SENT", AF_INET, SYN_SENT, 48306, 40005, "127.0.0.1",
+	     "127.0.0.1", 0, 0, 1, 1, 0, 0x1062, 1, 1000},
+	    {"dual-stack child, v4-mapped -> AF_INET", AF_INET, ESTABLISHED, 40003, 36328,
+	     "127.0.0.1", "127.0.0.1", 0, 0, 0, 1, 0, 0x106b, 0, 0},
+	    {"dual-stack listener stays AF_INET6", AF_INET6, LISTEN, 40003, 0, "::", "::", 0, 0, 8,
+	     1, 0, 0x1068, 0, 0},
+	    {"IPv6 listener", AF_INET6, LISTEN, 40002, 0, "::1", "::", 0, 0, 8, 1, 0, 0x1067, 0, 0},
+	    {"IPv6 client", AF_INET6, ESTABLISHED, 41582, 40002, "::1", "::1", 0, 0, 0, 1, 0,
+	     0x106a, 0, 0},
 	};
-	struct collect c = { 0 };
+	struct collect c = {0};
 
 	parse_all_fixtures(&c);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct diag_sock *s =
-			find(&c, rows[i].family, rows[i].state, rows[i].sport, rows[i].dport);
-		unsigned char sa[16] = { 0 }, da[16] = { 0 };
+		    find(&c, rows[i].family, rows[i].state, rows[i].sport, rows[i].dport);
+		unsigned char sa[16] = {0}, da[16] = {0};
 
 		CHECK(s, "%s: expected a socket %d:%d state %d, found none", rows[i].what,
 		      rows[i].sport, rows[i].dport, rows[i].state);
@@ -182,11 +195,14 @@ static void test_fixture_sockets(void)
 			continue;
 		inet_pton(rows[i].family, rows[i].saddr, sa);
 		inet_pton(rows[i].family, rows[i].daddr, da);
-		CHECK(!memcmp(s->saddr, sa, 16), "%s: expected saddr %s", rows[i].what, rows[i].saddr);
-		CHECK(!memcmp(s->daddr, da, 16), "%s: expected daddr %s", rows[i].what, rows[i].daddr);
+		CHECK(!memcmp(s->saddr, sa, 16), "%s: expected saddr %s", rows[i].what,
+		      rows[i].saddr);
+		CHECK(!memcmp(s->daddr, da, 16), "%s: expected daddr %s", rows[i].what,
+		      rows[i].daddr);
 		CHECK((s->inode == 0) == rows[i].inode_zero, "%s: expected inode %s, got %u",
 		      rows[i].what, rows[i].inode_zero ? "0" : "non-zero", s->inode);
-		CHECK(s->rqueue == (unsigned)rows[i].rqueue && s->wqueue == (unsigned)rows[i].wqueue,
+		CHECK(s->rqueue == (unsigned)rows[i].rqueue &&
+			  s->wqueue == (unsigned)rows[i].wqueue,
 		      "%s: expected rqueue/wqueue %d/%d, got %u/%u", rows[i].what, rows[i].rqueue,
 		      rows[i].wqueue, s->rqueue, s->wqueue);
 		CHECK(s->has_meminfo == rows[i].has_meminfo, "%s: expected has_meminfo %d, got %d",
@@ -204,7 +220,7 @@ static void test_fixture_sockets(void)
 
 static void test_fixture_cookies_unique(void)
 {
-	struct collect c = { 0 };
+	struct collect c = {0};
 	int dup = 0, zero = 0;
 
 	parse_all_fixtures(&c);
@@ -222,10 +238,10 @@ static void test_fixture_cookies_unique(void)
 static size_t put_msg(unsigned char *buf, __u16 type, __u32 seq, const void *payload, size_t plen)
 {
 	struct nlmsghdr h = {
-		.nlmsg_len = (__u32)NLMSG_LENGTH(plen),
-		.nlmsg_type = type,
-		.nlmsg_flags = NLM_F_MULTI,
-		.nlmsg_seq = seq,
+	    .nlmsg_len = (__u32)NLMSG_LENGTH(plen),
+	    .nlmsg_type = type,
+	    .nlmsg_flags = NLM_F_MULTI,
+	    .nlmsg_seq = seq,
 	};
 
 	memset(buf, 0, NLMSG_SPACE(plen));
@@ -237,7 +253,7 @@ static size_t put_msg(unsigned char *buf, __u16 type, __u32 seq, const void *pay
 
 static size_t put_error(unsigned char *buf, __u32 seq, int err)
 {
-	struct nlmsgerr e = { .error = err };
+	struct nlmsgerr e = {.error = err};
 
 	return put_msg(buf, NLMSG_ERROR, seq, &e, sizeof(e));
 }
@@ -249,7 +265,7 @@ static size_t put_done(unsigned char *buf, __u32 seq, int err)
 
 static struct inet_diag_msg sample_msg(void)
 {
-	struct inet_diag_msg m = { 0 };
+	struct inet_diag_msg m = {0};
 
 	m.idiag_family = AF_INET6;
 	m.idiag_state = ESTABLISHED;
@@ -269,7 +285,7 @@ static void test_synthetic_fields(void)
 {
 	struct inet_diag_msg m = sample_msg();
 	unsigned char buf[512], sa[4], da[4];
-	struct collect c = { 0 };
+	struct collect c = {0};
 	size_t len;
 
 	len = put_msg(buf, SOCK_DIAG_BY_FAMILY, 1, &m, sizeof(m));
@@ -279,12 +295,12 @@ static void test_synthetic_fields(void)
 		return;
 	inet_pton(AF_INET, "10.1.2.3", sa);
 	inet_pton(AF_INET, "192.168.7.9", da);
-	CHECK(c.s[0].cookie == 0x0123456789abcdefULL, "expected cookie 0x0123456789abcdef, got %#llx",
-	      (unsigned long long)c.s[0].cookie);
+	CHECK(c.s[0].cookie == 0x0123456789abcdefULL,
+	      "expected cookie 0x0123456789abcdef, got %#llx", (unsigned long long)c.s[0].cookie);
 	CHECK_EQ_INT(c.s[0].family, AF_INET, "family of a v4-mapped socket");
 	CHECK(!memcmp(c.s[0].saddr, sa, 4) && !memcmp(c.s[0].daddr, da, 4),
 	      "expected 10.1.2.3 -> 192.168.7.9 in the first 4 bytes");
-	CHECK(!memcmp(c.s[0].saddr + 4, (char[12]){ 0 }, 12), "expected saddr bytes 4..15 zero");
+	CHECK(!memcmp(c.s[0].saddr + 4, (char[12]){0}, 12), "expected saddr bytes 4..15 zero");
 	CHECK_EQ_INT(c.s[0].sport, 443, "sport (host order)");
 	CHECK_EQ_INT(c.s[0].dport, 50000, "dport (host order)");
 	CHECK_EQ_INT(c.s[0].inode, 4242, "inode");
@@ -297,7 +313,7 @@ static void test_synthetic_v6_kept(void)
 {
 	struct inet_diag_msg m = sample_msg();
 	unsigned char buf[512];
-	struct collect c = { 0 };
+	struct collect c = {0};
 	size_t len;
 
 	/* ::ffff:a.b.c.d towards a real IPv6 peer is not an IPv4 connection: keep AF_INET6. */
@@ -310,11 +326,11 @@ static void test_synthetic_v6_kept(void)
 
 static void test_synthetic_short_meminfo(void)
 {
-	unsigned char payload[256] = { 0 }, buf[512];
+	unsigned char payload[256] = {0}, buf[512];
 	struct inet_diag_msg m = sample_msg();
-	struct rtattr rta = { .rta_len = RTA_LENGTH(2 * sizeof(__u32)),
-			      .rta_type = INET_DIAG_SKMEMINFO };
-	struct collect c = { 0 };
+	struct rtattr rta = {.rta_len = RTA_LENGTH(2 * sizeof(__u32)),
+			     .rta_type = INET_DIAG_SKMEMINFO};
+	struct collect c = {0};
 	size_t len;
 
 	/* An older kernel's shorter SKMEMINFO (no DROPS slot) is accepted but not used. */
@@ -336,26 +352,39 @@ static struct rtattr *first_attr(unsigned char *buf)
 
 static void test_malformed_table(void)
 {
-	enum { TRUNC_HDR, TRUNC_MSG, LEN_OVER, LEN_UNDER, LEN_ZERO, SHORT_DIAG, RTA_OVER, RTA_UNDER,
-	       ERR_EPERM, ERR_SHORT, DONE_ERR, BAD_FAMILY, TRAILING };
+	enum {
+		TRUNC_HDR,
+		TRUNC_MSG,
+		LEN_OVER,
+		LEN_UNDER,
+		LEN_ZERO,
+		SHORT_DIAG,
+		RTA_OVER,
+		RTA_UNDER,
+		ERR_EPERM,
+		ERR_SHORT,
+		DONE_ERR,
+		BAD_FAMILY,
+		TRAILING
+	};
 	static const struct {
 		const char *what;
 		int kind;
 		int want;
 	} cases[] = {
-		{ "buffer cut inside the first header", TRUNC_HDR, -EPROTO },
-		{ "buffer cut inside the first message", TRUNC_MSG, -EPROTO },
-		{ "nlmsg_len larger than the buffer", LEN_OVER, -EPROTO },
-		{ "nlmsg_len smaller than a header", LEN_UNDER, -EPROTO },
-		{ "nlmsg_len zero", LEN_ZERO, -EPROTO },
-		{ "payload shorter than inet_diag_msg", SHORT_DIAG, -EPROTO },
-		{ "rta_len past the message end", RTA_OVER, -EPROTO },
-		{ "rta_len smaller than an attribute header", RTA_UNDER, -EPROTO },
-		{ "NLMSG_ERROR with -EPERM", ERR_EPERM, -EPERM },
-		{ "NLMSG_ERROR without its error code", ERR_SHORT, -EPROTO },
-		{ "NLMSG_DONE carrying -ENOBUFS", DONE_ERR, -ENOBUFS },
-		{ "unknown address family", BAD_FAMILY, -EPROTO },
-		{ "3 stray bytes after the last message", TRAILING, -EPROTO },
+	    {"buffer cut inside the first header", TRUNC_HDR, -EPROTO},
+	    {"buffer cut inside the first message", TRUNC_MSG, -EPROTO},
+	    {"nlmsg_len larger than the buffer", LEN_OVER, -EPROTO},
+	    {"nlmsg_len smaller than a header", LEN_UNDER, -EPROTO},
+	    {"nlmsg_len zero", LEN_ZERO, -EPROTO},
+	    {"payload shorter than inet_diag_msg", SHORT_DIAG, -EPROTO},
+	    {"rta_len past the message end", RTA_OVER, -EPROTO},
+	    {"rta_len smaller than an attribute header", RTA_UNDER, -EPROTO},
+	    {"NLMSG_ERROR with -EPERM", ERR_EPERM, -EPERM},
+	    {"NLMSG_ERROR without its error code", ERR_SHORT, -EPROTO},
+	    {"NLMSG_DONE carrying -ENOBUFS", DONE_ERR, -ENOBUFS},
+	    {"unknown address family", BAD_FAMILY, -EPROTO},
+	    {"3 stray bytes after the last message", TRAILING, -EPROTO},
 	};
 	struct blob fix = load("inet4_0.bin");
 
@@ -366,25 +395,52 @@ static void test_malformed_table(void)
 		unsigned char *buf = malloc(fix.len + 16);
 		struct nlmsghdr *h = (struct nlmsghdr *)buf;
 		struct inet_diag_msg *m = NLMSG_DATA(h);
-		struct collect c = { 0 };
+		struct collect c = {0};
 		size_t len = fix.len;
 		int got;
 
 		memcpy(buf, fix.data, fix.len);
 		switch (cases[i].kind) {
-		case TRUNC_HDR: len = 10; break;
-		case TRUNC_MSG: len = h->nlmsg_len - 1; break;
-		case LEN_OVER: h->nlmsg_len = (__u32)fix.len + 4; break;
-		case LEN_UNDER: h->nlmsg_len = 8; break;
-		case LEN_ZERO: h->nlmsg_len = 0; break;
-		case SHORT_DIAG: h->nlmsg_len = NLMSG_LENGTH(40); break;
-		case RTA_OVER: first_attr(buf)->rta_len = 0xfff0; break;
-		case RTA_UNDER: first_attr(buf)->rta_len = 2; break;
-		case ERR_EPERM: len = put_error(buf, 1, -EPERM); break;
-		case ERR_SHORT: len = put_msg(buf, NLMSG_ERROR, 1, NULL, 0); break;
-		case DONE_ERR: len = put_done(buf, 1, -ENOBUFS); break;
-		case BAD_FAMILY: m->idiag_family = 99; break;
-		case TRAILING: memset(buf + len, 0, 3); len += 3; break;
+		case TRUNC_HDR:
+			len = 10;
+			break;
+		case TRUNC_MSG:
+			len = h->nlmsg_len - 1;
+			break;
+		case LEN_OVER:
+			h->nlmsg_len = (__u32)fix.len + 4;
+			break;
+		case LEN_UNDER:
+			h->nlmsg_len = 8;
+			break;
+		case LEN_ZERO:
+			h->nlmsg_len = 0;
+			break;
+		case SHORT_DIAG:
+			h->nlmsg_len = NLMSG_LENGTH(40);
+			break;
+		case RTA_OVER:
+			first_attr(buf)->rta_len = 0xfff0;
+			break;
+		case RTA_UNDER:
+			first_attr(buf)->rta_len = 2;
+			break;
+		case ERR_EPERM:
+			len = put_error(buf, 1, -EPERM);
+			break;
+		case ERR_SHORT:
+			len = put_msg(buf, NLMSG_ERROR, 1, NULL, 0);
+			break;
+		case DONE_ERR:
+			len = put_done(buf, 1, -ENOBUFS);
+			break;
+		case BAD_FAMILY:
+			m->idiag_family = 99;
+			break;
+		case TRAILING:
+			memset(buf + len, 0, 3);
+			len += 3;
+			break;
 		}
 		got = sock_diag__parse(buf, len, collect_cb, &c);
 		CHECK(got == cases[i].want, "%s: expected %d, got %d", cases[i].what, cases[i].want,
@@ -408,7 +464,7 @@ static void test_every_truncation(void)
 
 	for (size_t len = 0; len <= fix.len; len++) {
 		unsigned char *buf = malloc(len ? len : 1);
-		struct collect c = { 0 };
+		struct collect c = {0};
 		bool boundary = false;
 		size_t off = 0;
 		int got;
@@ -442,7 +498,7 @@ static void test_fuzz_no_crash(void)
 
 	for (int iter = 0; iter < 3000 && fix.len; iter++) {
 		unsigned char *buf = malloc(fix.len);
-		struct collect c = { 0 };
+		struct collect c = {0};
 		size_t len = (size_t)rand_r(&seed) % (fix.len + 1);
 
 		memcpy(buf, fix.data, fix.len);
@@ -457,7 +513,7 @@ static void test_fuzz_no_crash(void)
 
 static void test_callback_stops(void)
 {
-	struct collect c = { .stop_after = 3, .stop_ret = -ECANCELED };
+	struct collect c = {.stop_after = 3, .stop_ret = -ECANCELED};
 	struct blob fix = load("inet4_0.bin");
 
 	CHECK_EQ_INT(sock_diag__parse(fix.data, fix.len, collect_cb, &c), -ECANCELED,
@@ -581,7 +637,7 @@ static int stop_fake(int fd, pid_t pid)
 
 static void test_dump_fake_kernel(void)
 {
-	struct collect c = { 0 };
+	struct collect c = {0};
 	int fd, ret;
 	pid_t pid = start_fake(&fd, FAKE_NORMAL, 0x0c0a);
 
@@ -592,8 +648,8 @@ static void test_dump_fake_kernel(void)
 	CHECK_EQ_INT(ret, 0, "sock_diag__dump return");
 	CHECK_EQ_INT(c.n, 25, "sockets from both families (stale replies skipped)");
 	for (int i = 0; i < 20 && i < c.n; i++)
-		CHECK(c.s[i].family == AF_INET, "socket %d: expected AF_INET (first request), got %d",
-		      i, c.s[i].family);
+		CHECK(c.s[i].family == AF_INET,
+		      "socket %d: expected AF_INET (first request), got %d", i, c.s[i].family);
 	CHECK(c.n > 20 && c.s[20].family == AF_INET6 && c.s[20].sport == 40002,
 	      "expected socket 20 to be the first of the AF_INET6 reply ([::1]:40002)");
 	CHECK_EQ_INT(stop_fake(fd, pid), 0, "fake kernel exit status (request checks)");
@@ -601,7 +657,7 @@ static void test_dump_fake_kernel(void)
 
 static void test_dump_stop_then_reuse(void)
 {
-	struct collect c = { .stop_after = 2, .stop_ret = -ECANCELED };
+	struct collect c = {.stop_after = 2, .stop_ret = -ECANCELED};
 	int fd, ret;
 	pid_t pid = start_fake(&fd, FAKE_NORMAL, DIAG_ALL_STATES);
 
@@ -625,12 +681,12 @@ static void test_dump_errors(void)
 		enum fake_mode mode;
 		int want;
 	} cases[] = {
-		{ "kernel answers NLMSG_ERROR -EPERM", FAKE_EPERM, -EPERM },
-		{ "reply larger than the receive buffer", FAKE_HUGE, -EMSGSIZE },
+	    {"kernel answers NLMSG_ERROR -EPERM", FAKE_EPERM, -EPERM},
+	    {"reply larger than the receive buffer", FAKE_HUGE, -EMSGSIZE},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct collect c = { 0 };
+		struct collect c = {0};
 		int fd, ret;
 		pid_t pid = start_fake(&fd, cases[i].mode, DIAG_ALL_STATES);
 
@@ -650,6 +706,6 @@ TEST_MAIN("sock_diag", TL_CASE(test_fixture_state_counts), TL_CASE(test_fixture_
 	  TL_CASE(test_fixture_cookies_unique), TL_CASE(test_synthetic_fields),
 	  TL_CASE(test_synthetic_v6_kept), TL_CASE(test_synthetic_short_meminfo),
 	  TL_CASE(test_malformed_table), TL_CASE(test_null_and_empty),
-	  TL_CASE(test_every_truncation), TL_CASE(test_fuzz_no_crash),
-	  TL_CASE(test_callback_stops), TL_CASE(test_dump_fake_kernel),
-	  TL_CASE(test_dump_stop_then_reuse), TL_CASE(test_dump_errors))
+	  TL_CASE(test_every_truncation), TL_CASE(test_fuzz_no_crash), TL_CASE(test_callback_stops),
+	  TL_CASE(test_dump_fake_kernel), TL_CASE(test_dump_stop_then_reuse),
+	  TL_CASE(test_dump_errors))
