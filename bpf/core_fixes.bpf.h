@@ -30,12 +30,15 @@ static __always_inline __u16 sk_protocol(const struct sock *sk)
 }
 
 /*
- * Older kernels declared sk_shutdown as a 2-bit bitfield; recent ones as a plain u8 (accessed
- * with READ_ONCE). Read it either way.
+ * Has the peer's FIN been received? tcp_fin() sets SOCK_DONE; sk_shutdown's RCV bit is no
+ * answer because close() sets both shutdown bits on every socket it closes. The enum value is
+ * relocated, in case the flag numbering ever changes.
  */
-static __always_inline __u8 sk_shutdown(const struct sock *sk)
+static __always_inline bool sk_fin_received(const struct sock *sk)
 {
-	return (__u8)BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags); /* sk_flags */
+
+	return flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_DONE));
 }
 
 /*

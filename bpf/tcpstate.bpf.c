@@ -16,7 +16,6 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
-#define RCV_SHUTDOWN 1
 #define TCP_CA_LOSS 4
 
 /* Set by user space before load. */
@@ -144,8 +143,8 @@ static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie,
 	e->flags = cookie_flag;
 	if (owner_context(oldstate, newstate) && e->pid)
 		e->flags |= TS_F_OWNER_CTX;
-	if (sk_shutdown(sk) & RCV_SHUTDOWN)
-		e->flags |= TS_F_RCV_SHUTDOWN;
+	if (sk_fin_received(sk))
+		e->flags |= TS_F_FIN_RCVD;
 	e->aux = 0;
 	e->aux2 = 0;
 	event_submit(e);

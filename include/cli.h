@@ -19,6 +19,8 @@
 int cli_parse_long(const char *name, const char *s, long min, long max, long *out);
 /* Parse a duration in seconds (decimal allowed, e.g. "0.5") in (0, max_s]. */
 int cli_parse_seconds(const char *name, const char *s, double max_s, __u64 *out_ns);
+/* Parse a --ringbuf-kb value into bytes (a power of two, at least a page). */
+int cli_parse_ringbuf(const char *s, __u32 *bytes);
 /* Parse "close_wait,time_wait" into a bit mask of TCP states. */
 int cli_parse_states(const char *s, __u32 *mask);
 /* Read kernel settings that the model needs (tcp_fin_timeout) into the session options. */

@@ -52,8 +52,8 @@ int http_server__parse_listen(const char *s, struct sockaddr_storage *addr, sock
  * what to do, e.g. "cannot listen on 127.0.0.1:9976: Address already in use (another tcpstate or
  * exporter is running; choose another port with --listen)".
  */
-struct http_server *http_server__start(const char *listen, const struct http_handlers *h,
-				       char *err, size_t errlen);
+struct http_server *http_server__start(const char *listen, const struct http_handlers *h, char *err,
+				       size_t errlen);
 
 /* The file descriptor to add to the caller's epoll set for EPOLLIN. Owned by the server. */
 int http_server__fd(const struct http_server *s);

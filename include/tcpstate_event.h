@@ -35,7 +35,7 @@ enum ts_retrans_kind {
 /* ts_event.flags */
 #define TS_F_OWNER_CTX (1u << 0) /* ran in the socket owner's process context: pid/comm valid */
 #define TS_F_COOKIE_PTR (1u << 1) /* cookie is a kernel pointer (classic tracepoint fallback) */
-#define TS_F_RCV_SHUTDOWN (1u << 2) /* peer's FIN had been received (sk_shutdown & RCV) */
+#define TS_F_FIN_RCVD (1u << 2) /* the peer's FIN had been received (SOCK_DONE) */
 #define TS_F_NO_SOCK (1u << 3) /* reset sent with no socket (e.g. to a closed port) */
 
 /* Indexes of the per-CPU loss counters (map `drops`). */

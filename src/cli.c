@@ -87,3 +87,18 @@ const char *cli_bad_option(int argc, char **argv)
 		snprintf(buf, sizeof(buf), "invalid option '%s' or missing value", arg);
 	return buf;
 }
+
+int cli_parse_ringbuf(const char *s, __u32 *bytes)
+{
+	char err[160];
+	long kb;
+
+	if (cli_parse_long("ringbuf-kb", s, 1, 1 << 20, &kb))
+		return -EINVAL;
+	if (tracer__check_ringbuf_kb(kb, err, sizeof(err))) {
+		log_err("%s", err);
+		return -EINVAL;
+	}
+	*bytes = (__u32)kb * 1024;
+	return 0;
+}

@@ -54,21 +54,6 @@ struct trace_args {
 	__u64 duration_ns;
 };
 
-static int parse_ringbuf(const char *s, __u32 *bytes)
-{
-	char err[160];
-	long kb;
-
-	if (cli_parse_long("ringbuf-kb", s, 1, 1 << 20, &kb))
-		return -1;
-	if (tracer__check_ringbuf_kb(kb, err, sizeof(err))) {
-		log_err("%s", err);
-		return -1;
-	}
-	*bytes = (__u32)kb * 1024;
-	return 0;
-}
-
 static int trace_parse(int argc, char **argv, struct trace_args *a)
 {
 	long v;
@@ -99,7 +84,7 @@ static int trace_parse(int argc, char **argv, struct trace_args *a)
 				return EXIT_USAGE;
 			break;
 		case OPT_RINGBUF:
-			if (parse_ringbuf(optarg, &a->so.ringbuf_bytes))
+			if (cli_parse_ringbuf(optarg, &a->so.ringbuf_bytes))
 				return EXIT_USAGE;
 			break;
 		case OPT_NO_SEED:

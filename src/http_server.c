@@ -39,8 +39,8 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_handlers h;
 	struct prom_writer *w; /* reused for every scrape */
-	bool w_lent; /* w's buffer is the body of a response MHD has not released yet */
-	int epoll_fd; /* MHD's; closed by MHD_stop_daemon() */
+	bool w_lent;	       /* w's buffer is the body of a response MHD has not released yet */
+	int epoll_fd;	       /* MHD's; closed by MHD_stop_daemon() */
 	char address[HTTP_ADDR_LEN];
 };
 
@@ -258,8 +258,8 @@ static int open_listener(struct sockaddr_storage *a, socklen_t *len, char *err, 
 /* ---- responses ---- */
 
 /* Queue r (may be NULL: out of memory, which makes MHD close the connection) and drop our ref. */
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
-			     struct MHD_Response *r, const char *ctype)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, struct MHD_Response *r,
+			     const char *ctype)
 {
 	enum MHD_Result ret;
 
@@ -271,22 +271,22 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
 	return ret;
 }
 
-static enum MHD_Result reply_static(struct MHD_Connection *c, unsigned int status,
-				    const char *body, const char *ctype)
+static enum MHD_Result reply_static(struct MHD_Connection *c, unsigned int status, const char *body,
+				    const char *ctype)
 {
-	return reply(c, status,
-		     MHD_create_response_from_buffer(strlen(body), (void *)body,
-						     MHD_RESPMEM_PERSISTENT),
-		     ctype);
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	return reply(c, status, r, ctype);
 }
 
-static enum MHD_Result reply_copy(struct MHD_Connection *c, unsigned int status,
-				  const char *body, const char *ctype)
+static enum MHD_Result reply_copy(struct MHD_Connection *c, unsigned int status, const char *body,
+				  const char *ctype)
 {
-	return reply(c, status,
-		     MHD_create_response_from_buffer(strlen(body), (void *)body,
-						     MHD_RESPMEM_MUST_COPY),
-		     ctype);
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	return reply(c, status, r, ctype);
 }
 
 static enum MHD_Result reply_405(struct MHD_Connection *c)
@@ -430,18 +430,22 @@ static int start_daemon(struct http_server *s, int fd, char *err, size_t errlen)
 	const union MHD_DaemonInfo *info;
 
 	MHD_set_panic_func(mhd_panic, NULL);
-	s->daemon = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, so that nothing reaches stderr */
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)HTTP_TIMEOUT_S, MHD_OPTION_END);
+	/* clang-format off */
+	s->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+		/* the logger first, so that nothing ever reaches stderr */
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
+		MHD_OPTION_END);
+	/* clang-format on */
 	if (!s->daemon) {
 		/* MHD may or may not have closed fd on failure; no other thread can reuse it. */
 		if (fcntl(fd, F_GETFD) >= 0)
 			close(fd);
-		snprintf(err, errlen, "cannot start the HTTP server: libmicrohttpd failed to start "
-				      "(run with --verbose to see its messages)");
+		snprintf(err, errlen,
+			 "cannot start the HTTP server: libmicrohttpd failed to start "
+			 "(run with --verbose to see its messages)");
 		return -EIO;
 	}
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
@@ -449,8 +453,8 @@ static int start_daemon(struct http_server *s, int fd, char *err, size_t errlen)
 	return 0;
 }
 
-struct http_server *http_server__start(const char *listen, const struct http_handlers *h,
-				       char *err, size_t errlen)
+struct http_server *http_server__start(const char *listen, const struct http_handlers *h, char *err,
+				       size_t errlen)
 {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;

@@ -21,7 +21,7 @@ struct prom_writer {
 	size_t cap; /* bytes allocated; len + 1 <= cap always (NUL terminator) */
 	unsigned series;
 	bool openmetrics;
-	bool failed; /* an append failed since the last reset */
+	bool failed;	   /* an append failed since the last reset */
 	locale_t c_locale; /* numbers are formatted in the C locale */
 };
 

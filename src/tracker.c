@@ -14,7 +14,6 @@
 #include "tracker.h"
 
 #define MAP_LIMIT 65536
-#define RCV_SHUTDOWN_BIT TS_F_RCV_SHUTDOWN
 
 /* Extra sock_entry flags used only here. */
 #define SE_ESTABLISHED (1u << 5)	/* reached ESTABLISHED: counts for the lifetime histogram */
@@ -368,7 +367,7 @@ static bool closes_into_time_wait(const struct sock_entry *s, const struct ts_ev
 	if (s->flags & SE_RESET)
 		return false;
 	return e->oldstate == TCP_CLOSING ||
-	       (e->oldstate == TCP_FIN_WAIT2 && (e->flags & RCV_SHUTDOWN_BIT));
+	       (e->oldstate == TCP_FIN_WAIT2 && (e->flags & TS_F_FIN_RCVD));
 }
 
 /* Histograms and counters that depend on the transition. */
@@ -667,7 +666,8 @@ void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *
 	if (!s) {
 		if (hashmap__lookup(t->audit_gone, &d->cookie))
 			return; /* closed by an event after the dump saw it */
-		if (!(d->state == TCP_SYN_RECV && !d->inode))
+		/* The first audit is the seeding: what it adds is not drift. */
+		if (t->stats.audits && !(d->state == TCP_SYN_RECV && !d->inode))
 			t->stats.corrections[d->state][AUDIT_MISSING]++;
 		audit_add_missing(t, netns, d, owner_pid);
 		return;

@@ -34,31 +34,31 @@ struct listen_case {
 };
 
 static const struct listen_case listen_cases[] = {
-	{ "127.0.0.1:9976", 0, AF_INET, "127.0.0.1", 9976, NULL },
-	{ "localhost:80", 0, AF_INET, "127.0.0.1", 80, NULL },
-	{ "0.0.0.0:0", 0, AF_INET, "0.0.0.0", 0, NULL },
-	{ "[::1]:9976", 0, AF_INET6, "::1", 9976, NULL },
-	{ "[::]:65535", 0, AF_INET6, "::", 65535, NULL },
-	{ ":9976", 0, AF_INET6, "::", 9976, NULL },
-	{ "9976", 0, AF_INET6, "::", 9976, NULL },
-	{ "", -EINVAL, 0, NULL, 0, "expected host:port, [IPv6-address]:port, :port or port" },
-	{ NULL, -EINVAL, 0, NULL, 0, "expected host:port" },
-	{ "127.0.0.1", -EINVAL, 0, NULL, 0, "the port must be a number from 0 to 65535" },
-	{ "127.0.0.1:", -EINVAL, 0, NULL, 0, "the port must be a number" },
-	{ "127.0.0.1:65536", -EINVAL, 0, NULL, 0, "the port must be a number" },
-	{ "127.0.0.1:-1", -EINVAL, 0, NULL, 0, "the port must be a number" },
-	{ "127.0.0.1: 80", -EINVAL, 0, NULL, 0, "the port must be a number" },
-	{ "127.0.0.1:80x", -EINVAL, 0, NULL, 0, "the port must be a number" },
-	{ "127.0.0.1:000080", -EINVAL, 0, NULL, 0, "the port must be a number" },
-	{ "localhost", -EINVAL, 0, NULL, 0, "the port must be a number" },
-	{ "::1:9976", -EINVAL, 0, NULL, 0, "IPv6 addresses go in brackets" },
-	{ "[::1]9976", -EINVAL, 0, NULL, 0, "expected [IPv6-address]:port" },
-	{ "[::1", -EINVAL, 0, NULL, 0, "expected [IPv6-address]:port" },
-	{ "[127.0.0.1]:80", -EINVAL, 0, NULL, 0, "not a numeric IPv6 address" },
-	{ "[]:80", -EINVAL, 0, NULL, 0, "not a numeric IPv6 address" },
-	{ "example.com:80", -EINVAL, 0, NULL, 0, "names are not resolved" },
-	{ "1.2.3:80", -EINVAL, 0, NULL, 0, "numeric IPv4 address or localhost" },
-	{ "256.1.1.1:80", -EINVAL, 0, NULL, 0, "numeric IPv4 address" },
+    {"127.0.0.1:9976", 0, AF_INET, "127.0.0.1", 9976, NULL},
+    {"localhost:80", 0, AF_INET, "127.0.0.1", 80, NULL},
+    {"0.0.0.0:0", 0, AF_INET, "0.0.0.0", 0, NULL},
+    {"[::1]:9976", 0, AF_INET6, "::1", 9976, NULL},
+    {"[::]:65535", 0, AF_INET6, "::", 65535, NULL},
+    {":9976", 0, AF_INET6, "::", 9976, NULL},
+    {"9976", 0, AF_INET6, "::", 9976, NULL},
+    {"", -EINVAL, 0, NULL, 0, "expected host:port, [IPv6-address]:port, :port or port"},
+    {NULL, -EINVAL, 0, NULL, 0, "expected host:port"},
+    {"127.0.0.1", -EINVAL, 0, NULL, 0, "the port must be a number from 0 to 65535"},
+    {"127.0.0.1:", -EINVAL, 0, NULL, 0, "the port must be a number"},
+    {"127.0.0.1:65536", -EINVAL, 0, NULL, 0, "the port must be a number"},
+    {"127.0.0.1:-1", -EINVAL, 0, NULL, 0, "the port must be a number"},
+    {"127.0.0.1: 80", -EINVAL, 0, NULL, 0, "the port must be a number"},
+    {"127.0.0.1:80x", -EINVAL, 0, NULL, 0, "the port must be a number"},
+    {"127.0.0.1:000080", -EINVAL, 0, NULL, 0, "the port must be a number"},
+    {"localhost", -EINVAL, 0, NULL, 0, "the port must be a number"},
+    {"::1:9976", -EINVAL, 0, NULL, 0, "IPv6 addresses go in brackets"},
+    {"[::1]9976", -EINVAL, 0, NULL, 0, "expected [IPv6-address]:port"},
+    {"[::1", -EINVAL, 0, NULL, 0, "expected [IPv6-address]:port"},
+    {"[127.0.0.1]:80", -EINVAL, 0, NULL, 0, "not a numeric IPv6 address"},
+    {"[]:80", -EINVAL, 0, NULL, 0, "not a numeric IPv6 address"},
+    {"example.com:80", -EINVAL, 0, NULL, 0, "names are not resolved"},
+    {"1.2.3:80", -EINVAL, 0, NULL, 0, "numeric IPv4 address or localhost"},
+    {"256.1.1.1:80", -EINVAL, 0, NULL, 0, "numeric IPv4 address"},
 };
 
 static void check_listen_case(const struct listen_case *c)
@@ -72,8 +72,8 @@ static void check_listen_case(const struct listen_case *c)
 
 	CHECK(ret == c->ret, "\"%s\": expected %d, got %d (%s)", c->in, c->ret, ret, err);
 	if (ret || c->ret) {
-		CHECK(c->err && strstr(err, c->err), "\"%s\": expected error containing \"%s\", got \"%s\"",
-		      c->in, c->err, err);
+		CHECK(c->err && strstr(err, c->err),
+		      "\"%s\": expected error containing \"%s\", got \"%s\"", c->in, c->err, err);
 		return;
 	}
 	CHECK(a.ss_family == c->family, "\"%s\": expected family %d, got %d", c->in, c->family,
@@ -83,8 +83,8 @@ static void check_listen_case(const struct listen_case *c)
 	port = ntohs(a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
 					     : ((struct sockaddr_in *)&a)->sin_port);
 	inet_ntop(a.ss_family, raw, ip, sizeof(ip));
-	CHECK(!strcmp(ip, c->addr) && port == c->port, "\"%s\": expected %s port %u, got %s port %u",
-	      c->in, c->addr, c->port, ip, port);
+	CHECK(!strcmp(ip, c->addr) && port == c->port,
+	      "\"%s\": expected %s port %u, got %s port %u", c->in, c->addr, c->port, ip, port);
 	CHECK(len == (a.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 					      : sizeof(struct sockaddr_in)),
 	      "\"%s\": wrong address length %u", c->in, (unsigned)len);
@@ -99,18 +99,18 @@ static void test_parse_listen(void)
 /* ---- handlers ---- */
 
 struct fake {
-	int calls; /* metrics renders so far */
-	int fail; /* -errno returned by metrics when set */
-	bool big; /* render BIG_SAMPLES samples, all with value = calls */
-	const char *unhealthy; /* health reason when set */
+	int calls;			/* metrics renders so far */
+	int fail;			/* -errno returned by metrics when set */
+	bool big;			/* render BIG_SAMPLES samples, all with value = calls */
+	const char *unhealthy;		/* health reason when set */
 	struct prom_writer *writers[2]; /* the writers the first two renders were given */
 };
 
 static int fake_metrics(void *ctx, struct prom_writer *w)
 {
-	static const double bounds[] = { 0.001, 0.01, 0.1 };
-	static const unsigned long long counts[] = { 1, 2, 3, 4 };
-	const char *labels[] = { "state", "ESTABLISHED", NULL };
+	static const double bounds[] = {0.001, 0.01, 0.1};
+	static const unsigned long long counts[] = {1, 2, 3, 4};
+	const char *labels[] = {"state", "ESTABLISHED", NULL};
 	struct fake *f = ctx;
 	char idx[16];
 
@@ -129,7 +129,7 @@ static int fake_metrics(void *ctx, struct prom_writer *w)
 		return 0;
 	prom_writer__family(w, "t_big", "gauge", "Many series.");
 	for (int i = 0; i < BIG_SAMPLES; i++) {
-		const char *l[] = { "i", idx, NULL };
+		const char *l[] = {"i", idx, NULL};
 
 		snprintf(idx, sizeof(idx), "%d", i);
 		prom_writer__sample(w, "t_big", l, f->calls);
@@ -149,7 +149,7 @@ static int fake_health(void *ctx, char *buf, size_t len)
 
 static struct http_server *start_fake(struct fake *f)
 {
-	struct http_handlers h = { .metrics = fake_metrics, .health = fake_health, .ctx = f };
+	struct http_handlers h = {.metrics = fake_metrics, .health = fake_health, .ctx = f};
 	char err[256] = "";
 	struct http_server *s = http_server__start("127.0.0.1:0", &h, err, sizeof(err));
 
@@ -244,7 +244,7 @@ static void client_parse(struct client *c)
 /* Run the server and the clients until every client is done or 5 s have passed. */
 static bool drive(struct http_server *s, struct client *cl, int n)
 {
-	struct epoll_event ev = { .events = EPOLLIN }, out[4];
+	struct epoll_event ev = {.events = EPOLLIN}, out[4];
 	int ep = epoll_create1(EPOLL_CLOEXEC), done = 0;
 	double deadline = now_s() + 5;
 
@@ -286,7 +286,7 @@ static bool has_header(const struct client *c, const char *line)
 
 static void test_metrics_text(void)
 {
-	struct fake f = { 0 };
+	struct fake f = {0};
 	struct http_server *s = start_fake(&f);
 	struct client c;
 
@@ -294,23 +294,26 @@ static void test_metrics_text(void)
 		return;
 	if (request(s, &c, GET("/metrics"))) {
 		CHECK_EQ_INT(c.status, 200, "GET /metrics status");
-		CHECK(has_header(&c, "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"),
+		CHECK(has_header(&c,
+				 "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"),
 		      "0.0.4 content type expected, got:\n%s", c.resp);
 		CHECK(strstr(c.body, "# TYPE t_events_total counter\nt_events_total 7\n"),
 		      "counter family in body:\n%s", c.body);
-		CHECK(strstr(c.body, "t_rtt_seconds_bucket{le=\"+Inf\"} 10\n"), "histogram in body");
+		CHECK(strstr(c.body, "t_rtt_seconds_bucket{le=\"+Inf\"} 10\n"),
+		      "histogram in body");
 		CHECK(!strstr(c.body, "# EOF"), "no # EOF in 0.0.4 text");
 	}
 	client_close(&c);
 	if (request(s, &c, GET("/metrics")))
-		CHECK(f.writers[1] == f.writers[0], "sequential scrapes must reuse the server's writer");
+		CHECK(f.writers[1] == f.writers[0],
+		      "sequential scrapes must reuse the server's writer");
 	client_close(&c);
 	http_server__stop(s);
 }
 
 static void test_metrics_openmetrics(void)
 {
-	struct fake f = { 0 };
+	struct fake f = {0};
 	struct http_server *s = start_fake(&f);
 	struct client c;
 
@@ -335,7 +338,7 @@ static void test_metrics_openmetrics(void)
 
 static void test_healthz(void)
 {
-	struct fake f = { 0 };
+	struct fake f = {0};
 	struct http_server *s = start_fake(&f);
 	struct client c;
 
@@ -349,7 +352,8 @@ static void test_healthz(void)
 	f.unhealthy = "ring buffer consumer stalled for 12 s\nsecond line dropped";
 	if (request(s, &c, GET("/healthz"))) {
 		CHECK_EQ_INT(c.status, 503, "unhealthy /healthz status");
-		CHECK_EQ_STR(c.body, "ring buffer consumer stalled for 12 s\n", "503 reason, one line");
+		CHECK_EQ_STR(c.body, "ring buffer consumer stalled for 12 s\n",
+			     "503 reason, one line");
 	}
 	client_close(&c);
 	http_server__stop(s);
@@ -358,25 +362,25 @@ static void test_healthz(void)
 struct status_case {
 	const char *req;
 	int status;
-	const char *body; /* substring, or "" for an empty body */
+	const char *body;   /* substring, or "" for an empty body */
 	const char *header; /* substring of the header block, or NULL */
 };
 
 static const struct status_case status_cases[] = {
-	{ GET("/"), 200, "<a href=\"/metrics\">", "\r\nContent-Type: text/html" },
-	{ GET("/nope"), 404, "not found", NULL },
-	{ GET("/metrics/extra"), 404, "not found", NULL },
-	{ GET("/metrics?x=1"), 200, "t_sockets{state=\"ESTABLISHED\"} 3\n", NULL },
-	{ "POST /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc",
-	  405, "method not allowed", "\r\nAllow: GET, HEAD\r\n" },
-	{ "DELETE / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 405, "", NULL },
-	{ "HEAD /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 200, "",
-	  "\r\nContent-Type: text/plain; version=0.0.4" },
+    {GET("/"), 200, "<a href=\"/metrics\">", "\r\nContent-Type: text/html"},
+    {GET("/nope"), 404, "not found", NULL},
+    {GET("/metrics/extra"), 404, "not found", NULL},
+    {GET("/metrics?x=1"), 200, "t_sockets{state=\"ESTABLISHED\"} 3\n", NULL},
+    {"POST /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc", 405,
+     "method not allowed", "\r\nAllow: GET, HEAD\r\n"},
+    {"DELETE / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 405, "", NULL},
+    {"HEAD /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 200, "",
+     "\r\nContent-Type: text/plain; version=0.0.4"},
 };
 
 static void test_status_codes(void)
 {
-	struct fake f = { 0 };
+	struct fake f = {0};
 	struct http_server *s = start_fake(&f);
 	struct client c;
 
@@ -388,7 +392,8 @@ static void test_status_codes(void)
 			      t->status, c.status);
 			CHECK(t->body[0] ? strstr(c.body, t->body) != NULL
 					 : (t->req[0] != 'H' || c.body_len == 0),
-			      "%.30s: expected body with \"%s\", got \"%s\"", t->req, t->body, c.body);
+			      "%.30s: expected body with \"%s\", got \"%s\"", t->req, t->body,
+			      c.body);
 			CHECK(!t->header || has_header(&c, t->header),
 			      "%.30s: expected header \"%s\" in:\n%s", t->req, t->header, c.resp);
 		}
@@ -399,7 +404,7 @@ static void test_status_codes(void)
 
 static void test_metrics_error(void)
 {
-	struct fake f = { .fail = -ENOBUFS };
+	struct fake f = {.fail = -ENOBUFS};
 	struct http_server *s = start_fake(&f);
 	struct client c;
 
@@ -438,7 +443,7 @@ static long big_value(const struct client *c)
  */
 static void test_concurrent_scrapes(void)
 {
-	struct fake f = { .big = true };
+	struct fake f = {.big = true};
 	struct http_server *s = start_fake(&f);
 	struct client c[2];
 	bool ok = s != NULL;
@@ -467,15 +472,15 @@ static void test_concurrent_scrapes(void)
 
 static void test_address_in_use(void)
 {
-	struct fake f = { 0 };
-	struct http_handlers h = { .metrics = fake_metrics, .ctx = &f };
+	struct fake f = {0};
+	struct http_handlers h = {.metrics = fake_metrics, .ctx = &f};
 	struct http_server *s = start_fake(&f), *s2;
 	char err[256] = "", want[128];
 
 	if (!s)
 		return;
 	CHECK(!strncmp(http_server__address(s), "127.0.0.1:", 10) &&
-		      strcmp(http_server__address(s), "127.0.0.1:0"),
+		  strcmp(http_server__address(s), "127.0.0.1:0"),
 	      "bound address must show the real port, got %s", http_server__address(s));
 	s2 = http_server__start(http_server__address(s), &h, err, sizeof(err));
 	CHECK(s2 == NULL, "second start on %s must fail", http_server__address(s));
@@ -489,7 +494,7 @@ static void test_address_in_use(void)
 
 static void test_start_bad_listen(void)
 {
-	struct http_handlers h = { 0 };
+	struct http_handlers h = {0};
 	char err[256] = "";
 	struct http_server *s = http_server__start("example.com:9976", &h, err, sizeof(err));
 
@@ -500,9 +505,9 @@ static void test_start_bad_listen(void)
 
 static void test_fd_readable(void)
 {
-	struct fake f = { 0 };
+	struct fake f = {0};
 	struct http_server *s = start_fake(&f);
-	struct epoll_event ev = { .events = EPOLLIN }, out;
+	struct epoll_event ev = {.events = EPOLLIN}, out;
 	struct client c;
 	int ep, n = -1;
 
@@ -539,7 +544,7 @@ static int count_fds(void)
 
 static void test_no_fd_leak(void)
 {
-	struct fake f = { 0 };
+	struct fake f = {0};
 	int before = count_fds();
 	struct http_server *s = start_fake(&f);
 	struct client c;

@@ -29,7 +29,7 @@ static void check_render(bool om, void (*fn)(struct prom_writer *), const char *
 
 static void render_escaping(struct prom_writer *w)
 {
-	const char *labels[] = { "path", "C:\\tmp \"x\"\nend", "empty", "", NULL };
+	const char *labels[] = {"path", "C:\\tmp \"x\"\nend", "empty", "", NULL};
 
 	prom_writer__family(w, "t_gauge", "gauge", "Help with \\ and \"quotes\"\nand newline.");
 	prom_writer__sample(w, "t_gauge", labels, 1);
@@ -52,7 +52,7 @@ static void test_escaping(void)
 
 static void render_counter(struct prom_writer *w)
 {
-	const char *labels[] = { "state", "ESTABLISHED", NULL };
+	const char *labels[] = {"state", "ESTABLISHED", NULL};
 
 	prom_writer__family(w, "t_transitions_total", "counter", "Transitions.");
 	prom_writer__sample_u64(w, "t_transitions_total", labels, 18446744073709551615ULL);
@@ -78,9 +78,9 @@ static void test_counter_naming(void)
 
 static void render_histogram(struct prom_writer *w)
 {
-	static const double bounds[] = { 0.005, 0.01, 1, 2.5 };
-	static const unsigned long long counts[] = { 1, 2, 0, 4, 3 };
-	const char *labels[] = { "port", "80", NULL };
+	static const double bounds[] = {0.005, 0.01, 1, 2.5};
+	static const unsigned long long counts[] = {1, 2, 0, 4, 3};
+	const char *labels[] = {"port", "80", NULL};
 
 	prom_writer__family(w, "t_rtt_seconds", "histogram", "RTT.");
 	prom_writer__histogram(w, "t_rtt_seconds", labels, bounds, counts, 4, 12.125);
@@ -121,21 +121,21 @@ struct num_case {
 static void test_number_format(void)
 {
 	static const struct num_case cases[] = {
-		{ 0, "0" },
-		{ -0.0, "0" },
-		{ 42, "42" },
-		{ -7, "-7" },
-		{ 123456789012345, "123456789012345" },
-		{ 0.1, "0.1" },
-		{ 0.005, "0.005" },
-		{ 1.0 / 3, "0.3333333333333333" },
-		{ 0.1 + 0.2, "0.30000000000000004" },
-		{ 2.5e-7, "2.5e-07" },
-		{ 1e300, "1e+300" },
-		{ 1e15, "1e+15" },
-		{ NAN, "NaN" },
-		{ INFINITY, "+Inf" },
-		{ -INFINITY, "-Inf" },
+	    {0, "0"},
+	    {-0.0, "0"},
+	    {42, "42"},
+	    {-7, "-7"},
+	    {123456789012345, "123456789012345"},
+	    {0.1, "0.1"},
+	    {0.005, "0.005"},
+	    {1.0 / 3, "0.3333333333333333"},
+	    {0.1 + 0.2, "0.30000000000000004"},
+	    {2.5e-7, "2.5e-07"},
+	    {1e300, "1e+300"},
+	    {1e15, "1e+15"},
+	    {NAN, "NaN"},
+	    {INFINITY, "+Inf"},
+	    {-INFINITY, "-Inf"},
 	};
 	struct prom_writer *w = prom_writer__new();
 	char want[64];
@@ -146,15 +146,15 @@ static void test_number_format(void)
 		snprintf(want, sizeof(want), "v %s\n", cases[i].want);
 		CHECK_EQ_STR(prom_writer__data(w, NULL), want, "sample value format");
 		if (isfinite(cases[i].v) && strcmp(cases[i].want, "0"))
-			CHECK(strtod(cases[i].want, NULL) == cases[i].v, "%s must read back exactly",
-			      cases[i].want);
+			CHECK(strtod(cases[i].want, NULL) == cases[i].v,
+			      "%s must read back exactly", cases[i].want);
 	}
 	prom_writer__free(w);
 }
 
 static void test_le_format(void)
 {
-	static const double bounds[] = { 1e-6, 0.0005, 1, 10, 1e20 };
+	static const double bounds[] = {1e-6, 0.0005, 1, 10, 1e20};
 	static const unsigned long long counts[6];
 	struct prom_writer *w = prom_writer__new();
 	const char *got;
@@ -223,5 +223,5 @@ static void test_free_null(void)
 }
 
 TEST_MAIN("prom_writer", TL_CASE(test_escaping), TL_CASE(test_counter_naming),
-	  TL_CASE(test_histogram_cumulative), TL_CASE(test_number_format),
-	  TL_CASE(test_le_format), TL_CASE(test_buffer_reuse), TL_CASE(test_free_null))
+	  TL_CASE(test_histogram_cumulative), TL_CASE(test_number_format), TL_CASE(test_le_format),
+	  TL_CASE(test_buffer_reuse), TL_CASE(test_free_null))
