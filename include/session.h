@@ -37,7 +37,8 @@ struct session {
 	struct tracker *tracker;
 	int epfd;
 	__u64 next_audit_ns;
-	struct audit_result last_audit; /* listeners seen by the last audit */
+	struct listeners *listeners;	/* listen-backlog samples */
+	struct audit_result last_audit;
 	__u64 events_seen;
 };
 
@@ -54,7 +55,9 @@ int session__open(struct session *s, const struct session_opts *o);
 int session__run(struct session *s, __u64 duration_ns, struct http_server *http);
 /* Consume every queued record now. */
 void session__drain(struct session *s);
-/* Run one audit now (also used for seeding). */
+/* Sample every listener now (listen backlog telemetry). */
+int session__sample_listeners(struct session *s);
+/* Run one audit now (also used for seeding); also counts SYN queues per listener. */
 int session__audit(struct session *s);
 /* Records lost in the kernel (ring buffer full). */
 __u64 session__lost(const struct session *s);

@@ -64,6 +64,8 @@ struct port_stats {
 	__u32 listeners;		/* LISTEN sockets on this port */
 	__u32 owner;			/* pid of the (last) listener's owner */
 	__u32 close_wait;		/* accepted sockets now in CLOSE_WAIT */
+	__u32 pending;			/* handshake done, not accepted yet (event model) */
+	__u32 pending_high;		/* high-water of pending since tracker__reset_high() */
 	__u32 pad;
 	struct hist accept_wait;	/* handshake complete -> accept() returned */
 };
@@ -121,6 +123,13 @@ struct proc_table *tracker__procs(struct tracker *t);
 struct hashmap *tracker__netns_map(struct tracker *t);
 struct hashmap *tracker__port_map(struct tracker *t);
 struct hashmap *tracker__remote_map(struct tracker *t);
+/*
+ * A listener sample saw `queued` connections waiting in the accept queues of (netns, port):
+ * resynchronise the event model's pending count with it.
+ */
+void tracker__sync_pending(struct tracker *t, __u32 netns, __u16 port, __u32 queued);
+/* Start a new high-water period for every port (after a scrape). */
+void tracker__reset_high(struct tracker *t);
 /* Fill every process's cw_oldest_since_ns (0 if it has no CLOSE_WAIT socket). O(CLOSE_WAIT). */
 void tracker__update_close_wait_oldest(struct tracker *t);
 

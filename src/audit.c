@@ -105,28 +105,8 @@ static int dump_all(struct dump_buf *b, struct tracker *t, struct audit_result *
 	return res->namespaces ? 0 : (first_err ? first_err : -ENOENT);
 }
 
-static void keep_listener(struct audit_result *res, const struct dumped *x, __u32 owner)
-{
-	struct listener_sample *v = realloc(res->listeners, sizeof(*v) * (res->nlisteners + 1));
-
-	if (!v)
-		return;
-	res->listeners = v;
-	v[res->nlisteners++] = (struct listener_sample){
-		.cookie = x->d.cookie, .netns = x->netns, .owner = owner, .d = x->d
-	};
-}
-
-static __u32 owner_of(struct tracker *t, struct sock_table *socks, const struct dumped *x)
-{
-	struct sock_entry *s = sock_table__lookup(socks, x->d.cookie);
-
-	(void)t;
-	return s ? s->owner : 0;
-}
-
 static void reconcile(struct tracker *t, const char *proc_root, struct dump_buf *b,
-		      struct audit_result *res)
+		      const struct audit_hooks *h)
 {
 	struct inode_owner_map *owners = NULL;
 
@@ -141,13 +121,13 @@ static void reconcile(struct tracker *t, const char *proc_root, struct dump_buf 
 				pid = (__u32)inode_owner_map__lookup(owners, x->d.inode);
 		}
 		tracker__audit_add(t, x->netns, &x->d, pid);
-		if (x->d.state == 10 /* TCP_LISTEN */)
-			keep_listener(res, x, owner_of(t, tracker__socks(t), x));
+		if (h->observe)
+			h->observe(h->ctx, x->netns, &x->d);
 	}
 	inode_owner_map__free(owners);
 }
 
-int audit__run(struct tracker *t, const char *proc_root, audit_drain_fn drain, void *ctx,
+int audit__run(struct tracker *t, const char *proc_root, const struct audit_hooks *h,
 	       struct audit_result *res)
 {
 	struct dump_buf b = { 0 };
@@ -157,12 +137,12 @@ int audit__run(struct tracker *t, const char *proc_root, audit_drain_fn drain, v
 	err = tracker__audit_begin(t, now_ns());
 	if (err)
 		return err;
-	drain(ctx);
+	h->drain(h->ctx);
 	err = dump_all(&b, t, res);
-	drain(ctx);
+	h->drain(h->ctx);
 	if (!err) {
 		res->sockets = b.len;
-		reconcile(t, proc_root, &b, res);
+		reconcile(t, proc_root, &b, h);
 	}
 	tracker__audit_end(t, now_ns());
 	free(b.v);

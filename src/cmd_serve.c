@@ -1,12 +1,223 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* `tcpstate serve`: placeholder until the exporter lands. */
+/* `tcpstate serve`: the exporter. Traces continuously and serves /metrics, /healthz and /. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "http_server.h"
 #include "log.h"
+#include "metrics.h"
+#include "proc_info.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:9976"
+
+static const char serve_usage[] =
+	"Usage: tcpstate serve [OPTIONS]\n"
+	"\n"
+	"Run the exporter: follow every TCP socket of the host and serve Prometheus metrics on\n"
+	"/metrics (OpenMetrics when asked for in Accept), /healthz and an index page on /.\n"
+	"\n"
+	"  -l, --listen ADDR       where to listen: host:port, [v6]:port or :port\n"
+	"                          (default " DEFAULT_LISTEN ")\n"
+	"      --audit-interval SECS  reconcile with sock_diag every SECS seconds (default 30)\n"
+	"      --max-processes N   process groups with their own series; the rest are folded\n"
+	"                          into comm=\"other\" (default 200)\n"
+	"      --max-remotes N     TIME_WAIT remote endpoints with their own series (default 20)\n"
+	"      --pid-label         add a pid label to per-process series (more series)\n"
+	"      --ringbuf-kb KB     ring buffer size, a power of two (default 4096)\n"
+	"      --max-sockets N     socket table limit (default 1048576)\n"
+	"      --batch-ms MS       longest delay before queued events are read (default 100)\n"
+	"      --force-tracepoint  use the classic tracepoint instead of tp_btf (for testing)\n"
+	"  -v, --verbose           show libbpf's messages\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"Stops cleanly on SIGINT or SIGTERM, detaching every BPF program.\n";
+
+enum {
+	OPT_AUDIT = 256,
+	OPT_MAX_PROCS,
+	OPT_MAX_REMOTES,
+	OPT_PID_LABEL,
+	OPT_RINGBUF,
+	OPT_MAX_SOCKETS,
+	OPT_BATCH,
+	OPT_FORCE_TP,
+};
+
+static const struct option serve_options[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "audit-interval", required_argument, NULL, OPT_AUDIT },
+	{ "max-processes", required_argument, NULL, OPT_MAX_PROCS },
+	{ "max-remotes", required_argument, NULL, OPT_MAX_REMOTES },
+	{ "pid-label", no_argument, NULL, OPT_PID_LABEL },
+	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF },
+	{ "max-sockets", required_argument, NULL, OPT_MAX_SOCKETS },
+	{ "batch-ms", required_argument, NULL, OPT_BATCH },
+	{ "force-tracepoint", no_argument, NULL, OPT_FORCE_TP },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+struct serve_args {
+	struct session_opts so;
+	struct metrics_opts mo;
+	const char *listen;
+};
+
+static int serve_parse_one(int c, struct serve_args *a)
+{
+	__u64 ns;
+	long v;
+
+	switch (c) {
+	case 'l':
+		a->listen = optarg;
+		return 0;
+	case OPT_AUDIT:
+		if (cli_parse_seconds("audit-interval", optarg, 86400, &ns))
+			return EXIT_USAGE;
+		a->so.audit_interval_ms = (__u32)(ns / 1000000) ?: 1;
+		return 0;
+	case OPT_MAX_PROCS:
+	case OPT_MAX_REMOTES:
+		if (cli_parse_long(c == OPT_MAX_PROCS ? "max-processes" : "max-remotes", optarg, 1,
+				   100000, &v))
+			return EXIT_USAGE;
+		*(c == OPT_MAX_PROCS ? &a->mo.max_groups : &a->mo.max_remotes) = (__u32)v;
+		return 0;
+	case OPT_PID_LABEL:
+		a->mo.pid_label = true;
+		return 0;
+	case OPT_RINGBUF:
+		return cli_parse_ringbuf(optarg, &a->so.ringbuf_bytes) ? EXIT_USAGE : 0;
+	case OPT_MAX_SOCKETS:
+		if (cli_parse_long("max-sockets", optarg, 16, 1 << 26, &v))
+			return EXIT_USAGE;
+		a->so.tracker.max_sockets = (__u32)v;
+		return 0;
+	case OPT_BATCH:
+		if (cli_parse_long("batch-ms", optarg, 1, 10000, &v))
+			return EXIT_USAGE;
+		a->so.poll_ms = (__u32)v;
+		return 0;
+	case OPT_FORCE_TP:
+		a->so.force_tracepoint = true;
+		return 0;
+	case 'v':
+		log_verbose = true;
+		return 0;
+	}
+	return -1;
+}
+
+static int serve_parse(int argc, char **argv, struct serve_args *a)
+{
+	int c, err;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "l:vh", serve_options, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(serve_usage, stdout);
+			exit(0);
+		}
+		err = serve_parse_one(c, a);
+		if (err > 0)
+			return err;
+		if (err < 0)
+			return cli_usage_error("serve", cli_bad_option(argc, argv));
+	}
+	if (optind < argc)
+		return cli_usage_error("serve", "unexpected argument");
+	return 0;
+}
+
+/* What the HTTP callbacks see; filled in after the server is bound. */
+struct serve_ctx {
+	struct session s;
+	struct metrics *m;
+};
+
+static int serve_metrics(void *ctx, struct prom_writer *w)
+{
+	struct serve_ctx *c = ctx;
+
+	return c->m ? metrics__render(c->m, w) : -EAGAIN;
+}
+
+static int serve_health(void *ctx, char *buf, size_t len)
+{
+	struct serve_ctx *c = ctx;
+	struct session *s = &c->s;
+
+	if (!c->m) {
+		snprintf(buf, len, "starting");
+		return 1;
+	}
+	if (tracker__stats(s->tracker)->audits && !s->last_audit.namespaces) {
+		snprintf(buf, len, "sock_diag audit failed in every network namespace");
+		return 1;
+	}
+	return 0;
+}
+
+static int serve_run(struct serve_args *a)
+{
+	static struct serve_ctx c;
+	struct http_handlers h = { .metrics = serve_metrics, .health = serve_health, .ctx = &c };
+	struct http_server *http;
+	char err[256];
+	int ret = EXIT_RUNTIME;
+
+	/* Bind first: a port in use is reported before any BPF program is loaded. */
+	c.s.epfd = -1;
+	http = http_server__start(a->listen, &h, err, sizeof(err));
+	if (!http) {
+		log_err("%s", err);
+		return EXIT_RUNTIME;
+	}
+	if (session__open(&c.s, &a->so))
+		goto out_close_session;
+	c.m = metrics__new(&c.s, &a->mo);
+	if (!c.m) {
+		log_err("out of memory");
+		goto out_close_session;
+	}
+	fprintf(stderr, "tcpstate: serving http://%s/metrics (tracing TCP with %s, %u sockets "
+		"seeded)\n",
+		http_server__address(http), tracer__mode(c.s.tracer),
+		sock_table__count(tracker__socks(c.s.tracker)));
+	session__run(&c.s, 0, http);
+	fprintf(stderr, "tcpstate: stopped; %llu events, %llu lost\n",
+		(unsigned long long)c.s.events_seen, (unsigned long long)session__lost(&c.s));
+	ret = 0;
+	metrics__free(c.m);
+	c.m = NULL;
+out_close_session:
+	session__close(&c.s);
+	http_server__stop(http);
+	return ret;
+}
 
 int cmd_serve(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	log_err("serve is not implemented yet");
-	return EXIT_RUNTIME;
+	struct serve_args a = { .listen = DEFAULT_LISTEN };
+	int lo, hi, err;
+
+	session__default_opts(&a.so);
+	a.so.seed = true;
+	a.so.audit_interval_ms = 30000;
+	a.mo.max_groups = 200;
+	a.mo.max_remotes = 20;
+	err = serve_parse(argc, argv, &a);
+	if (err)
+		return err;
+	cli_read_kernel_settings(&a.so);
+	if (!proc__read_port_range("/proc", &lo, &hi))
+		a.mo.port_range_size = hi - lo + 1;
+	session__install_signals();
+	return serve_run(&a);
 }

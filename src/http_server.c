@@ -39,7 +39,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_handlers h;
 	struct prom_writer *w; /* reused for every scrape */
-	bool w_lent;	       /* w's buffer is the body of a response MHD has not released yet */
+	bool w_lent;	       /* w's buffer is the body of a response MHD still holds */
 	int epoll_fd;	       /* MHD's; closed by MHD_stop_daemon() */
 	char address[HTTP_ADDR_LEN];
 };
@@ -431,7 +431,8 @@ static int start_daemon(struct http_server *s, int fd, char *err, size_t errlen)
 
 	MHD_set_panic_func(mhd_panic, NULL);
 	/* clang-format off */
-	s->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+	s->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		on_request, s,
 		/* the logger first, so that nothing ever reaches stderr */
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,

@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 
 #include "http_server.h"
+#include "listeners.h"
 #include "log.h"
 #include "netns.h"
 #include "session.h"
@@ -78,11 +79,24 @@ static void drain_cb(void *ctx)
 	session__drain(ctx);
 }
 
+static void observe_cb(void *ctx, __u32 netns, const struct diag_sock *d)
+{
+	struct session *s = ctx;
+
+	listeners__add_syn(s->listeners, netns, d);
+}
+
 int session__audit(struct session *s)
 {
-	free(s->last_audit.listeners);
-	s->last_audit.listeners = NULL;
-	return audit__run(s->tracker, s->opts.tracker.proc_root, drain_cb, s, &s->last_audit);
+	struct audit_hooks h = { .drain = drain_cb, .observe = observe_cb, .ctx = s };
+
+	listeners__begin_syn(s->listeners);
+	return audit__run(s->tracker, s->opts.tracker.proc_root, &h, &s->last_audit);
+}
+
+int session__sample_listeners(struct session *s)
+{
+	return listeners__sample(s->listeners, s->tracker);
 }
 
 int session__open(struct session *s, const struct session_opts *o)
@@ -100,7 +114,8 @@ int session__open(struct session *s, const struct session_opts *o)
 	s->epfd = -1;
 	s->opts = *o;
 	s->tracker = tracker__new(&o->tracker);
-	if (!s->tracker) {
+	s->listeners = listeners__new();
+	if (!s->tracker || !s->listeners) {
 		log_err("out of memory creating the socket table");
 		return -ENOMEM;
 	}
@@ -177,7 +192,7 @@ void session__close(struct session *s)
 		close(s->epfd);
 	tracer__destroy(s->tracer);
 	tracker__free(s->tracker);
-	free(s->last_audit.listeners);
+	listeners__free(s->listeners);
 	memset(s, 0, sizeof(*s));
 	s->epfd = -1;
 }

@@ -161,6 +161,40 @@ static void port_close_wait(struct tracker *t, const struct sock_entry *s, int d
 		p->close_wait += delta;
 }
 
+/* The event model of a listener port's accept queue. */
+static void port_pending(struct tracker *t, const struct sock_entry *s, int delta)
+{
+	struct port_key k = { .netns = s->netns, .port = s->sport };
+	struct port_stats *p = delta > 0 ? map_upsert(t, t->ports, &k) : hashmap__lookup(t->ports, &k);
+
+	if (!p || (delta < 0 && !p->pending))
+		return;
+	p->pending += delta;
+	if (p->pending > p->pending_high)
+		p->pending_high = p->pending;
+}
+
+void tracker__sync_pending(struct tracker *t, __u32 netns, __u16 port, __u32 queued)
+{
+	struct port_key k = { .netns = netns, .port = port };
+	struct port_stats *p = hashmap__lookup(t->ports, &k);
+
+	if (!p)
+		return;
+	p->pending = queued;
+	if (queued > p->pending_high)
+		p->pending_high = queued;
+}
+
+void tracker__reset_high(struct tracker *t)
+{
+	struct port_stats *p;
+	__u32 it = 0;
+
+	while ((p = hashmap__next(t->ports, &it, NULL)))
+		p->pending_high = p->pending;
+}
+
 static void remote_time_wait(struct tracker *t, const struct sock_entry *s, int delta)
 {
 	struct remote_key k;
@@ -201,6 +235,9 @@ static void sock_forget(struct tracker *t, struct sock_entry *s)
 	bool created;
 
 	sock_account(t, s, -1);
+	if ((s->flags & (SE_PASSIVE | SE_ESTABLISHED | SE_ACCEPTED | SE_SEEDED)) ==
+	    (SE_PASSIVE | SE_ESTABLISHED))
+		port_pending(t, s, -1); /* closed before anyone accepted it */
 	if (s->flags & SE_ORPHAN_FW2) {
 		struct tuple_key k;
 
@@ -377,6 +414,9 @@ static void observe_transition(struct tracker *t, struct sock_entry *s, const st
 	struct proc_entry *p;
 
 	t->stats.transitions[e->oldstate][e->newstate]++;
+	if (e->newstate == TCP_ESTABLISHED && !(s->flags & SE_ESTABLISHED) &&
+	    (s->flags & SE_PASSIVE) && !(s->flags & SE_ACCEPTED))
+		port_pending(t, s, 1);
 	if (e->newstate == TCP_ESTABLISHED)
 		s->flags |= SE_ESTABLISHED;
 	if (ns_in_old < 0)
@@ -464,6 +504,8 @@ static void apply_accept(struct tracker *t, const struct ts_event *e, struct ev_
 		if (p)
 			hist__observe(&p->accept_wait, e->ts_ns - s->created_ns);
 	}
+	if ((s->flags & (SE_PASSIVE | SE_ESTABLISHED | SE_ACCEPTED)) == (SE_PASSIVE | SE_ESTABLISHED))
+		port_pending(t, s, -1);
 	s->flags |= SE_ACCEPTED;
 	view_fill(t, v, e, s);
 }
