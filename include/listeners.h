@@ -55,6 +55,8 @@ void listeners__begin_syn(struct listeners *l);
 void listeners__add_syn(struct listeners *l, __u32 netns, const struct diag_sock *d);
 /* After a scrape: start a new high-water period. */
 void listeners__reset_high(struct listeners *l, struct tracker *t);
+/* Accept-queue high-water of a listener: the sampled one or the event model's, if higher. */
+__u32 listeners__high(const struct listeners *l, struct tracker *t, const struct listener_info *li);
 /* Iterate listeners: *iter = 0 first; NULL at the end. */
 const struct listener_info *listeners__next(const struct listeners *l, __u32 *iter);
 /* Iterate namespaces' netstat counters; *netns is set. */

@@ -133,6 +133,7 @@ int cmd_snapshot(int argc, char **argv)
 	session__run(&s, a.duration_ns, NULL);
 	if (a.final_audit)
 		session__audit(&s);
+	session__sample_listeners(&s);
 	m.duration_s = (double)a.duration_ns / 1e9;
 	m.lost = session__lost(&s);
 	m.top = a.top;

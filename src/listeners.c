@@ -222,3 +222,16 @@ const struct netns_listen_stats *listeners__next_netns(const struct listeners *l
 		*netns = *(const __u32 *)key;
 	return st;
 }
+
+__u32 listeners__high(const struct listeners *l, struct tracker *t, const struct listener_info *li)
+{
+	struct port_key k = { .netns = li->netns, .port = li->port };
+	struct port_stats *p = hashmap__lookup(tracker__port_map(t), &k);
+	__u32 high = li->accept_queue_high, cap = li->accept_queue_max + 1;
+
+	(void)l;
+	/* The queue holds at most max + 1 (the kernel's "full" test is >). */
+	if (p && p->pending_high > high)
+		high = p->pending_high > cap ? cap : p->pending_high;
+	return high;
+}

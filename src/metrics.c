@@ -492,16 +492,6 @@ static void render_ports(struct metrics *m, struct prom_writer *w)
 	}
 }
 
-static __u32 listener_high(struct metrics *m, const struct listener_info *li)
-{
-	struct port_key k = { .netns = li->netns, .port = li->port };
-	struct port_stats *p = hashmap__lookup(tracker__port_map(m->s->tracker), &k);
-	__u32 high = li->accept_queue_high;
-
-	if (p && p->pending_high > high)
-		high = p->pending_high > li->accept_queue_max ? li->accept_queue_max : p->pending_high;
-	return high;
-}
 
 static void render_listener_family(struct metrics *m, struct prom_writer *w, int which)
 {
@@ -531,7 +521,7 @@ static void render_listener_family(struct metrics *m, struct prom_writer *w, int
 		struct proc_entry *p = proc_table__find(pt, li->owner);
 		const char *l[] = { "netns", ns, "addr", addr, "port", port, "comm",
 				    p && li->owner ? p->comm : "unknown", NULL };
-		__u64 val[] = { li->accept_queue, li->accept_queue_max, listener_high(m, li),
+		__u64 val[] = { li->accept_queue, li->accept_queue_max, listeners__high(m->s->listeners, m->s->tracker, li),
 				li->syn_queue, li->drops };
 
 		snprintf(ns, sizeof(ns), "%u", li->netns);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "hashmap.h"
+#include "listeners.h"
 #include "snapshot_output.h"
 
 struct remote_row {
@@ -137,7 +138,8 @@ static void json_process(FILE *f, const struct proc_entry *p)
 		fprintf(f, ",\"close_wait_oldest_seconds\":%.3f", age_s(p->cw_oldest_since_ns));
 	else
 		fputs(",\"close_wait_oldest_seconds\":null", f);
-	fputs(",\"retransmits\":{", f);
+	fprintf(f, ",\"retransmits\":%llu,\"retransmits_by_kind\":{",
+		(unsigned long long)(p->retrans[0] + p->retrans[1] + p->retrans[2] + p->retrans[3]));
 	for (int i = 0; i < TS_RETRANS_KIND_MAX; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", rk[i], (unsigned long long)p->retrans[i]);
 	fprintf(f, "},\"resets_sent\":%llu,\"resets_received\":%llu,\"errors\":{",
@@ -229,6 +231,47 @@ static void json_ports(FILE *f, struct tracker *t)
 	fputc(']', f);
 }
 
+
+static void json_listeners(FILE *f, struct session *s)
+{
+	struct proc_table *pt = tracker__procs(s->tracker);
+	const struct netns_listen_stats *st;
+	const struct listener_info *li;
+	__u32 it = 0, netns;
+	char a[64];
+	int first = 1;
+
+	fputs(",\"listeners\":[", f);
+	while ((li = listeners__next(s->listeners, &it))) {
+		struct proc_entry *p = li->owner ? proc_table__find(pt, li->owner) : NULL;
+
+		fprintf(f, "%s{\"netns\":%u,\"addr\":", first ? "" : ",", li->netns);
+		json_write_string(f, addr_format(li->family, li->addr, a, sizeof(a)));
+		fprintf(f, ",\"port\":%u", li->port);
+		if (p)
+			fprintf(f, ",\"pid\":%u,\"comm\":", p->pid);
+		else
+			fputs(",\"pid\":null,\"comm\":", f);
+		json_write_string(f, p ? p->comm : "");
+		fprintf(f,
+			",\"accept_queue\":%u,\"accept_queue_max\":%u,\"accept_queue_high\":%u,"
+			"\"syn_queue\":%u,\"drops\":%llu}",
+			li->accept_queue, li->accept_queue_max, listeners__high(s->listeners, s->tracker, li),
+			li->syn_queue, (unsigned long long)li->drops);
+		first = 0;
+	}
+	fputs("],\"netns_listen\":[", f);
+	it = 0;
+	first = 1;
+	while ((st = listeners__next_netns(s->listeners, &it, &netns))) {
+		fprintf(f, "%s{\"netns\":%u,\"listen_overflows\":%llu,\"listen_drops\":%llu}",
+			first ? "" : ",", netns, (unsigned long long)st->listen_overflows,
+			(unsigned long long)st->listen_drops);
+		first = 0;
+	}
+	fputc(']', f);
+}
+
 static void json_transitions(FILE *f, const struct tracker_stats *st)
 {
 	int first = 1;
@@ -282,6 +325,7 @@ void snapshot_output__json(FILE *f, struct session *s, const struct snapshot_met
 	json_remotes(f, t, m->port_range_size);
 	fprintf(f, ",\"local_port_range_size\":%d", m->port_range_size);
 	json_ports(f, t);
+	json_listeners(f, s);
 	json_transitions(f, st);
 	json_hist(f, "connect_latency", &st->connect_latency);
 	json_hist(f, "connection_lifetime", &st->lifetime);
@@ -345,6 +389,25 @@ static void text_remotes(FILE *f, struct tracker *t, int range, int top)
 	free(rows);
 }
 
+static void text_listeners(FILE *f, struct session *s)
+{
+	struct proc_table *pt = tracker__procs(s->tracker);
+	const struct listener_info *li;
+	__u32 it = 0;
+	char ep[80];
+
+	fprintf(f, "\nListeners\n  %-28s %-16s %8s %8s %8s %8s %8s\n", "ADDRESS", "OWNER",
+		"ACCEPTQ", "MAX", "HIGH", "SYNQ", "DROPS");
+	while ((li = listeners__next(s->listeners, &it))) {
+		struct proc_entry *p = li->owner ? proc_table__find(pt, li->owner) : NULL;
+
+		fprintf(f, "  %-28s %-16s %8u %8u %8u %8u %8llu\n",
+			endpoint_format(li->family, li->addr, li->port, true, ep, sizeof(ep)),
+			p ? p->comm : "?", li->accept_queue, li->accept_queue_max,
+			listeners__high(s->listeners, s->tracker, li), li->syn_queue, (unsigned long long)li->drops);
+	}
+}
+
 void snapshot_output__text(FILE *f, struct session *s, const struct snapshot_meta *m)
 {
 	const struct tracker_stats *st = tracker__stats(s->tracker);
@@ -354,4 +417,5 @@ void snapshot_output__text(FILE *f, struct session *s, const struct snapshot_met
 	text_states(f, st);
 	text_processes(f, s->tracker, m->top);
 	text_remotes(f, s->tracker, m->port_range_size, m->top);
+	text_listeners(f, s);
 }

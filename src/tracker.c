@@ -37,8 +37,19 @@ struct tuple_key {
 	__u8 saddr[16], daddr[16];
 };
 
+/* Owners of recently closed sockets: events that follow the final CLOSE (the error report
+ * of a refused connect) still find their owner. Direct-mapped, overwritten freely. */
+#define RECENT_SLOTS 4096
+
+struct recent_close {
+	__u64 cookie;
+	__u32 owner;
+	__u32 pad;
+};
+
 struct tracker {
 	struct tracker_opts opts;
+	struct recent_close recent[RECENT_SLOTS];
 	struct tracker_stats stats;
 	struct sock_table *socks;
 	struct proc_table *procs;
@@ -253,6 +264,7 @@ static void sock_forget(struct tracker *t, struct sock_entry *s)
 	}
 	if (t->auditing)
 		hashmap__upsert(t->audit_gone, &cookie, &created);
+	t->recent[cookie % RECENT_SLOTS] = (struct recent_close){ .cookie = cookie, .owner = s->owner };
 	sock_table__delete(t->socks, cookie);
 }
 
@@ -510,6 +522,13 @@ static void apply_accept(struct tracker *t, const struct ts_event *e, struct ev_
 	view_fill(t, v, e, s);
 }
 
+static __u32 recent_owner(struct tracker *t, __u64 cookie)
+{
+	struct recent_close *r = &t->recent[cookie % RECENT_SLOTS];
+
+	return r->cookie == cookie ? r->owner : 0;
+}
+
 /* Retransmits, resets and errors: charged to the socket's owner. */
 static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct ev_view *v)
 {
@@ -518,8 +537,10 @@ static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct
 
 	if (s)
 		copy_tuple(s, e);
-	p = proc_table__find(t->procs, s ? s->owner : 0);
+	p = proc_table__find(t->procs, s ? s->owner : recent_owner(t, e->cookie));
 	view_fill(t, v, e, s);
+	if (!s)
+		v->owner = p ? p : v->owner;
 	if (e->flags & TS_F_NO_SOCK) {
 		t->stats.resets_no_socket++;
 		return;

@@ -218,7 +218,7 @@ static void on_signal(int sig)
  */
 static void signals__install(void)
 {
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block;
 
 	sigemptyset(&sa.sa_mask);
@@ -272,7 +272,7 @@ static bool hold_until(long long deadline)
 /* Parse @addr (numeric IPv4/IPv6, optionally in brackets) and @port into @ep. 0 or -EINVAL. */
 static int endpoint__parse(struct endpoint *ep, const char *addr, long port)
 {
-	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_STREAM};
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res;
 	char host[256];
 	size_t len = strlen(addr);
@@ -334,7 +334,7 @@ static int local_port(int fd)
 /* Emit "<tag> n=<n> local=<a:p> peer=<a:p>"; @peer is known by the caller (no getpeername). */
 static void emit_conn(const char *tag, int n, int fd, const struct sockaddr_storage *peer)
 {
-	struct sockaddr_storage local = {0};
+	struct sockaddr_storage local = { 0 };
 	socklen_t len = sizeof(local);
 	char l[ADDR_STRLEN], p[ADDR_STRLEN];
 
@@ -375,7 +375,7 @@ static int listener__open(const struct endpoint *ep, int backlog, int *port)
  */
 static int connect_to(const struct endpoint *dst, const struct endpoint *src, long timeout_ms)
 {
-	struct pollfd pfd = {.events = POLLOUT};
+	struct pollfd pfd = { .events = POLLOUT };
 	socklen_t len = sizeof(int);
 	int fd, err = 0, rc;
 
@@ -431,7 +431,7 @@ static int drain_to_eof(int fd)
 /* Wait until the peer's FIN arrives on @fd or @deadline passes. 1 EOF, 0 timeout, -1 signal. */
 static int wait_eof(int fd, long long deadline)
 {
-	struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLRDHUP};
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
 	int rc;
 
 	for (;;) {
@@ -615,7 +615,7 @@ static int server__step(struct server *s, struct pollfd *pfds, int *idx)
 
 static int cmd_server(const struct opts *o, const struct endpoint *ep)
 {
-	struct server s = {.o = o};
+	struct server s = { .o = o };
 	struct pollfd *pfds;
 	int *idx, port, rc, i, ret = 0;
 	long long now;
@@ -692,7 +692,7 @@ struct client {
 
 static void client__close_conn(struct client *c, int i)
 {
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct cli_conn *cc = &c->conns[i];
 
 	if (c->o->close == CLOSE_RST)
@@ -791,7 +791,7 @@ static void client__wait(struct client *c, struct pollfd *pfds, long long now)
 
 static int cmd_client(const struct opts *o, const struct endpoint *dst, const struct endpoint *src)
 {
-	struct client c = {.o = o, .dst = dst, .src = src};
+	struct client c = { .o = o, .dst = dst, .src = src };
 	struct pollfd *pfds;
 	long long now;
 	int i;
@@ -872,7 +872,7 @@ static bool child__failed(pid_t pid, bool *reaped)
 static int leak__accept_all(const struct opts *o, int lfd, int *fds, int *n, pid_t child,
 			    bool *reaped)
 {
-	struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
 	long long deadline = now_ms() + o->timeout_ms;
 	struct sockaddr_storage peer;
 	socklen_t len;
@@ -902,7 +902,7 @@ static int leak__accept_all(const struct opts *o, int lfd, int *fds, int *n, pid
 static int leak__wait_close_wait(const struct opts *o, const int *fds, int n)
 {
 	long long deadline = now_ms() + o->timeout_ms;
-	struct pollfd pfd = {.events = POLLRDHUP};
+	struct pollfd pfd = { .events = POLLRDHUP };
 	int i, rc;
 
 	for (i = 0; i < n; i++) {
@@ -979,7 +979,7 @@ out_close:
 /* Child of time-wait: accept @count connections one by one, wait for EOF on each, close it. */
 static void timewait__child(const struct opts *o, int lfd)
 {
-	struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
 	long long deadline;
 	int i, fd, rc;
 
@@ -1126,8 +1126,8 @@ static long parse_num(const char *name, const char *arg, long min, long max)
 static enum close_mode parse_close(enum cmd cmd, const char *arg)
 {
 	static const bool ok[CMD__COUNT][4] = {
-	    [CMD_SERVER] = {[CLOSE_CLIENT_FIRST] = 1, [CLOSE_SERVER_FIRST] = 1, [CLOSE_NEVER] = 1},
-	    [CMD_CLIENT] = {[CLOSE_CLIENT_FIRST] = 1, [CLOSE_SERVER_FIRST] = 1, [CLOSE_RST] = 1},
+	    [CMD_SERVER] = { [CLOSE_CLIENT_FIRST] = 1, [CLOSE_SERVER_FIRST] = 1, [CLOSE_NEVER] = 1 },
+	    [CMD_CLIENT] = { [CLOSE_CLIENT_FIRST] = 1, [CLOSE_SERVER_FIRST] = 1, [CLOSE_RST] = 1 },
 	};
 	int i;
 
@@ -1251,14 +1251,14 @@ static void parse_args(struct opts *o, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct opts o = {
-	    .addr = "127.0.0.1",
-	    .port = -1,
-	    .backlog = 128,
-	    .accept_delay_ms = -1,
-	    .count = -1,
-	    .hold_ms = -1,
-	    .connect_timeout_ms = 3000,
-	    .timeout_ms = 20000,
+		.addr = "127.0.0.1",
+		.port = -1,
+		.backlog = 128,
+		.accept_delay_ms = -1,
+		.count = -1,
+		.hold_ms = -1,
+		.connect_timeout_ms = 3000,
+		.timeout_ms = 20000,
 	};
 	struct endpoint ep, src;
 

@@ -1,0 +1,924 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""tcpstate benchmarks: one table of figures measured side by side with peers in the same run.
+
+Usage: run_bench.py [--build DIR] [--quick] [--rounds N] [--churn-seconds S] [--json PATH]
+
+Rows (each footnoted in the output with how it was measured):
+  1. connection churn rate without a tracer vs with `tcpstate serve` -> overhead %
+  2. the same with libbpf-tools tcpstates; events lost by each tracer at the same load
+  3. tcpstate's CPU seconds per million events; peak RSS; RSS and table bytes per tracked socket
+  4. time of one /metrics scrape with 100k TIME_WAIT sockets vs node_exporter's tcpstat
+     collector, `ss -s` and a full sock_diag dump (`ss -tan`)
+  5. sock_diag audit time at 10k and 100k sockets
+
+This prints figures; it is not a pass/fail test. Exit status 0 once the table is printed, 1 if
+something needed could not run at all (the message says what), 2 on a usage error.
+
+All traffic stays on the loopback of private network namespaces that this script creates
+(tsbench-<pid>-*) and deletes on every path. Every load is bounded in time.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TCPSTATES = "/usr/sbin/tcpstates"
+NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+TW_SMALL = 10_000  # sockets for the small audit point
+TW_LARGE = 100_000  # TIME_WAIT sockets for scrapes and the large audit point
+HOLD_PAIRS = 50_000  # established pairs (100k sockets) for RSS per socket
+
+
+class BenchError(Exception):
+    """Something the benchmark needs could not run at all."""
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes and namespaces, cleaned up on every path
+
+
+class Janitor:
+    """Owns every process and namespace this script starts; cleanup() ends them by pid/name."""
+
+    def __init__(self):
+        self.procs = []
+        self.netns = []
+
+    def spawn(self, argv, **kw):
+        p = subprocess.Popen(argv, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=10):
+        """Send sig to p (started by spawn) and wait; SIGKILL after timeout. Returns rc."""
+        if p.poll() is None:
+            try:
+                p.send_signal(sig)
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)
+        if p in self.procs:
+            self.procs.remove(p)
+        return p.returncode
+
+    def add_netns(self, name):
+        run(["ip", "netns", "add", name])
+        self.netns.append(name)
+        run(["ip", "-n", name, "link", "set", "lo", "up"])
+        # A fresh port space: one full range, TIME_WAIT kept (no reuse), room for 100k+ of them.
+        sysctls = {
+            "net.ipv4.ip_local_port_range": "1024 65535",
+            "net.ipv4.tcp_tw_reuse": "0",
+            "net.ipv4.tcp_max_tw_buckets": "262144",
+            "net.core.somaxconn": "4096",
+        }
+        run(["ip", "netns", "exec", name, "sysctl", "-q", "-w"] +
+            [f"{k}={v}" for k, v in sysctls.items()])
+        return name
+
+    def del_netns(self, name):
+        for p in list(self.procs):
+            if getattr(p, "netns", None) == name:
+                self.stop(p)
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+        if name in self.netns:
+            self.netns.remove(name)
+
+    def cleanup(self):
+        for p in list(self.procs):
+            self.stop(p, timeout=5)
+        for name in list(self.netns):
+            self.del_netns(name)
+
+
+JANITOR = Janitor()
+
+
+def run(argv, timeout=60, check=True, **kw):
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+    if check and r.returncode != 0:
+        raise BenchError(f"{' '.join(argv)} failed (exit {r.returncode}): {r.stderr.strip()}")
+    return r
+
+
+def in_netns(ns, argv):
+    return ["ip", "netns", "exec", ns] + argv if ns else argv
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of pid from /proc/<pid>/stat, in seconds (None if gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_mem_kib(pid):
+    """{'VmRSS': kib, 'VmHWM': kib} of pid."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("VmRSS", "VmHWM"):
+                    out[k] = int(v.split()[0])
+    except OSError:
+        pass
+    return out
+
+
+def sockstat_tw(ns):
+    """TIME_WAIT count of a namespace from /proc/net/sockstat (O(1))."""
+    r = run(in_netns(ns, ["cat", "/proc/net/sockstat"]), check=False)
+    m = re.search(r"^TCP:.*\btw (\d+)", r.stdout, re.M)
+    return int(m.group(1)) if m else None
+
+
+class StderrWatcher:
+    """Drains a process's stderr in a thread, keeps the lines, lets callers wait for one."""
+
+    def __init__(self, stream):
+        self.lines = []
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, stream):
+        for line in stream:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.lines.append(None)  # EOF
+            self.cond.notify_all()
+
+    def wait_for(self, pattern, timeout):
+        """The first line matching pattern, or None at EOF/timeout."""
+        end = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        seen = 0
+        with self.cond:
+            while True:
+                for line in self.lines[seen:]:
+                    if line is None:
+                        return None
+                    if rx.search(line):
+                        return line
+                seen = len(self.lines)
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def text(self):
+        self.thread.join(timeout=5)
+        with self.cond:
+            return "\n".join(x for x in self.lines if x is not None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Prometheus text
+
+
+def parse_prom(text):
+    """{metric_name: [(labels_dict, value), ...]} from Prometheus text exposition."""
+    out = {}
+    rx = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)')
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = rx.match(line)
+        if not m:
+            continue
+        labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        try:
+            out.setdefault(m.group(1), []).append((labels, float(m.group(3))))
+        except ValueError:
+            pass
+    return out
+
+
+def prom_sum(metrics, name):
+    vals = metrics.get(name)
+    return sum(v for _, v in vals) if vals else None
+
+
+def http_get(host, port, path="/metrics", timeout=10):
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        body = r.read()
+        if r.status != 200:
+            raise BenchError(f"GET http://{host}:{port}{path}: HTTP {r.status}")
+        return body
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Helper modes, run inside a namespace with `ip netns exec ... run_bench.py --scrape/--time-cmd`
+
+
+def helper_scrape(url, n):
+    m = re.match(r"http://([^:/]+):(\d+)(/.*)?$", url)
+    host, port, path = m.group(1), int(m.group(2)), m.group(3) or "/metrics"
+    body = http_get(host, port, path)  # warm-up, not counted
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        body = http_get(host, port, path)
+        times.append(time.perf_counter() - t0)
+    print(json.dumps({"times": times, "bytes": len(body), "body": body.decode(errors="replace")
+                      if len(body) < 2_000_000 else ""}))
+
+
+def helper_time_cmd(n, argv):
+    times, lines = [], 0
+    for _ in range(n):
+        t0 = time.perf_counter()
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60)
+        lines = r.stdout.count(b"\n")
+        times.append(time.perf_counter() - t0)
+    print(json.dumps({"times": times, "lines": lines}))
+
+
+def call_helper(ns, args, timeout=300):
+    r = run(in_netns(ns, [sys.executable, os.path.abspath(__file__)] + args), timeout=timeout)
+    return json.loads(r.stdout)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracers under test
+
+
+class Tcpstate:
+    """`tcpstate serve` (the exporter), or `tcpstate snapshot` for a long time when serve is not
+    available: both run the same BPF programs and tracker; only serve answers /metrics."""
+
+    def __init__(self, bench, kind):
+        self.bench, self.kind = bench, kind
+        self.port = None
+        self.out = None
+
+    def start(self):
+        exe = self.bench.tcpstate
+        if self.kind == "serve":
+            self.port = free_port()
+            argv = [exe, "serve", "--listen", f"127.0.0.1:{self.port}"]
+            ready = r"listening on|serving http"
+            stdout = subprocess.DEVNULL
+        else:
+            argv = [exe, "snapshot", "--json", "--duration", "900"]
+            ready = r"observing for"
+            self.out = tempfile.TemporaryFile()
+            stdout = self.out
+        self.p = JANITOR.spawn(argv, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        self.err = StderrWatcher(self.p.stderr)
+        if not self.err.wait_for(ready, 30):
+            JANITOR.stop(self.p)
+            raise BenchError(f"{' '.join(argv)} did not start: {self.err.text()[-500:]}")
+        time.sleep(0.3)
+        return self
+
+    def metrics(self):
+        if self.kind != "serve":
+            return None
+        return parse_prom(http_get("127.0.0.1", self.port).decode())
+
+    def sample(self):
+        """cpu seconds, memory, and (serve) event/loss/socket counters now."""
+        s = {"cpu": proc_cpu_seconds(self.p.pid), **proc_mem_kib(self.p.pid)}
+        m = self.metrics()
+        if m is not None:
+            s.update(events=prom_sum(m, "tcpstate_events_total"),
+                     lost=prom_sum(m, "tcpstate_events_lost_total"),
+                     sockets=prom_sum(m, "tcpstate_table_sockets"), metrics=m)
+        return s
+
+    def settle(self, timeout=5.0):
+        """Wait until the event counter stops moving (ring buffer drained); the last sample."""
+        last = self.sample()
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            time.sleep(0.25)
+            s = self.sample()
+            if s.get("events") == last.get("events"):
+                return s
+            last = s
+        return last
+
+    def stop(self):
+        """Stop; for snapshot the final JSON (events, lost, table, ...)."""
+        JANITOR.stop(self.p, signal.SIGINT if self.kind == "snapshot" else signal.SIGTERM, 60)
+        if self.out is None:
+            return None
+        self.out.seek(0)
+        try:
+            return json.loads(self.out.read())
+        except ValueError:
+            return None
+
+
+class Tcpstates:
+    """libbpf-tools tcpstates: one line per transition to a file; "lost N events" on stderr."""
+
+    def __init__(self):
+        self.out = tempfile.NamedTemporaryFile(prefix="tsbench-tcpstates-", delete=False)
+
+    def start(self):
+        self.p = JANITOR.spawn([TCPSTATES], stdout=self.out, stderr=subprocess.PIPE, text=True)
+        self.err = StderrWatcher(self.p.stderr)
+        end = time.monotonic() + 20
+        while os.path.getsize(self.out.name) == 0:  # the header is printed once attached
+            if self.p.poll() is not None or time.monotonic() > end:
+                JANITOR.stop(self.p)
+                raise BenchError(f"{TCPSTATES} did not start: {self.err.text()[-500:]}")
+            time.sleep(0.05)
+        time.sleep(0.3)
+        return self
+
+    def cpu(self):
+        return proc_cpu_seconds(self.p.pid)
+
+    def stop(self):
+        JANITOR.stop(self.p, signal.SIGINT, 30)
+        lost = sum(int(n) for n in re.findall(r"lost (\d+) events", self.err.text()))
+        with open(self.out.name, "rb") as f:
+            printed = sum(1 for _ in f) - 1
+        os.unlink(self.out.name)
+        return {"lost": lost, "printed": printed}
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        b = os.path.join(ROOT, args.build) if not os.path.isabs(args.build) else args.build
+        self.tcpstate = os.path.join(b, "tcpstate")
+        self.churn = os.path.join(b, "bench", "churn")
+        self.sockpairs = os.path.join(b, "bench", "sockpairs")
+        self.json_path = args.json or os.path.join(b, "bench", "results.json")
+        self.tag = f"tsbench-{os.getpid()}"
+        self.nsn = 0
+        self.rows = []
+        self.raw = {}
+        self.serve_ok = False
+        self.tracer_kind = "snapshot"
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    def check_tools(self):
+        if os.geteuid() != 0:
+            raise BenchError("run as root: BPF tracers and network namespaces need it")
+        for path, what in ((self.tcpstate, "make all"), (self.churn, "make bench"),
+                           (self.sockpairs, "make bench")):
+            if not os.access(path, os.X_OK):
+                raise BenchError(f"{path} is missing (build it with `{what}`)")
+        for tool in ("ip", "ss"):
+            if not shutil.which(tool):
+                raise BenchError(f"{tool} is missing (apt-get install iproute2)")
+        self.have_tcpstates = os.access(TCPSTATES, os.X_OK)
+        self.have_node_exporter = os.access(NODE_EXPORTER, os.X_OK)
+        self.serve_ok = self.probe_serve()
+        self.tracer_kind = "serve" if self.serve_ok else "snapshot"
+
+    def probe_serve(self):
+        try:
+            t = Tcpstate(self, "serve").start()
+        except BenchError as e:
+            log(f"tcpstate serve not available: {e}")
+            return False
+        try:
+            m = t.metrics()
+            ok = m is not None and "tcpstate_events_total" in m
+            if not ok:
+                log("tcpstate serve answers /metrics without tcpstate_events_total")
+            return ok
+        except (OSError, BenchError, http.client.HTTPException) as e:
+            log(f"tcpstate serve /metrics failed: {e}")
+            return False
+        finally:
+            t.stop()
+
+    def conditions(self):
+        ver = run([self.tcpstate, "version"], check=False).stdout.strip()
+        cpu = ""
+        try:
+            with open("/proc/cpuinfo") as f:
+                cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")),
+                           "")
+        except OSError:
+            pass
+        mem = ""
+        with open("/proc/meminfo") as f:
+            mem = f.readline().split(":")[1].strip()
+        c = {
+            "nproc": os.cpu_count(),
+            "cpu": cpu,
+            "memory": mem,
+            "kernel": platform.release(),
+            "loadavg": open("/proc/loadavg").read().split()[:3],
+            "tcpstate": ver or "?",
+            "tcpstate_tracer": "serve" if self.serve_ok else "snapshot (serve not available)",
+            "tcpstates": f"{TCPSTATES} ({first_line(run([TCPSTATES, '--version'], check=False))})"
+            if self.have_tcpstates else "missing",
+            "node_exporter": first_line(run([NODE_EXPORTER, "--version"], check=False))
+            if self.have_node_exporter else "missing",
+            "netns_present": run(["ip", "netns", "list"], check=False).stdout.count("\n"),
+        }
+        return c
+
+    def new_netns(self, what):
+        self.nsn += 1
+        return JANITOR.add_netns(f"{self.tag}-{what}{self.nsn}")
+
+    # -- phase A: churn with and without tracers (rows 1, 2, 3a) ---------------------------
+
+    def churn_once(self, ns):
+        a = self.args
+        argv = [self.churn, "--addr", "127.0.0.1", "--port", "0", "--duration",
+                str(a.churn_seconds), "--threads", str(a.threads), "--close", "client-first",
+                "--sources", str(a.sources)]
+        if a.rate:
+            argv += ["--rate", str(a.rate)]
+        r = run(in_netns(ns, argv), timeout=a.churn_seconds + 60)
+        for line in reversed(r.stdout.splitlines()):
+            if line.startswith("{"):
+                return json.loads(line)
+        raise BenchError(f"churn printed no JSON line: {r.stdout[-300:]} {r.stderr[-300:]}")
+
+    def churn_run(self, config):
+        """One churn phase in a fresh namespace with config none|tcpstate|tcpstates."""
+        ns = self.new_netns("churn")
+        res = {"config": config}
+        try:
+            if config == "none":
+                res["churn"] = self.churn_once(ns)
+            elif config == "tcpstate":
+                t = Tcpstate(self, self.tracer_kind).start()
+                try:
+                    s0 = t.sample()
+                    res["churn"] = self.churn_once(ns)
+                    s1 = t.settle() if self.serve_ok else (time.sleep(1.0) or t.sample())
+                finally:
+                    final = t.stop()
+                res["cpu"] = s1["cpu"] - s0["cpu"]
+                res["hwm_kib"] = s1.get("VmHWM")
+                if self.serve_ok:
+                    res["events"] = s1["events"] - s0["events"]
+                    res["lost"] = s1["lost"] - s0["lost"] if s1["lost"] is not None else None
+                elif final:
+                    res["events"], res["lost"] = final.get("events"), final.get("lost")
+            else:
+                t = Tcpstates().start()
+                c0 = t.cpu()
+                try:
+                    res["churn"] = self.churn_once(ns)
+                    time.sleep(1.0)
+                    c1 = t.cpu()
+                finally:
+                    out = t.stop()
+                res.update(cpu=c1 - c0, events=out["printed"], lost=out["lost"])
+        finally:
+            JANITOR.del_netns(ns)
+        res["rate"] = res["churn"].get("conn_per_sec")
+        log(f"churn {config:9s}: {res['rate']:.0f} conn/s"
+            + (f", {res.get('events')} events, {res.get('lost')} lost, cpu {res.get('cpu'):.2f}s"
+               if config != "none" else ""))
+        time.sleep(1.0)  # let the dying namespace's sockets be purged before the next phase
+        return res
+
+    def phase_churn(self):
+        configs = ["none", "tcpstate"] + (["tcpstates"] if self.have_tcpstates else [])
+        runs = {c: [] for c in configs}
+        for r in range(self.args.rounds):
+            order = configs[r % len(configs):] + configs[:r % len(configs)]
+            for c in order:
+                runs[c].append(self.churn_run(c))
+        self.raw["churn"] = runs
+        return runs
+
+    # -- phase B: many sockets (rows 3b, 4, 5) --------------------------------------------
+
+    def start_sockpairs(self, ns, mode, pairs):
+        p = JANITOR.spawn(in_netns(ns, [self.sockpairs, "--mode", mode, "--pairs", str(pairs),
+                                        "--hold", "600"]),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p.netns = ns
+        ready, _, _ = select.select([p.stdout], [], [], 120)
+        line = p.stdout.readline() if ready else ""  # READY ... or EOF on failure
+        if not line.startswith("READY"):
+            err = p.stderr.read() if p.poll() is not None else ""
+            JANITOR.stop(p)
+            raise BenchError(f"sockpairs --mode {mode} --pairs {pairs} failed: {err.strip()}")
+        log(f"sockpairs: {line.strip()}")
+        return p
+
+    def snapshot_audit(self, n):
+        """n runs of `tcpstate snapshot --json --duration 0.2`: audit seconds, sockets, table."""
+        out = []
+        for _ in range(n):
+            r = run([self.tcpstate, "snapshot", "--json", "--duration", "0.2"], timeout=120)
+            d = json.loads(r.stdout)
+            out.append({"audit_s": d["audit"]["last_seconds"], "sockets": d["table"]["sockets"],
+                        "table": d["table"], "time_wait": d["by_state"].get("time_wait")})
+        return out
+
+    def time_cmd(self, ns, n, argv):
+        return call_helper(ns, ["--time-cmd", str(n), "--"] + argv)
+
+    def phase_rss(self, t):
+        """RSS of the tracer with few sockets, then with 100k established ones held."""
+        res = {}
+        s0 = t.settle()
+        ns = self.new_netns("hold")
+        try:
+            self.start_sockpairs(ns, "hold", HOLD_PAIRS)
+            end = time.monotonic() + 20
+            s1 = t.settle()
+            while self.serve_ok and s1["sockets"] - s0["sockets"] < 2 * HOLD_PAIRS * 0.98 \
+                    and time.monotonic() < end:
+                time.sleep(0.5)
+                s1 = t.settle()
+            dsock = (s1["sockets"] - s0["sockets"]) if self.serve_ok else 2 * HOLD_PAIRS
+            snap = self.snapshot_audit(1)[0]
+            res = {"rss0_kib": s0.get("VmRSS"), "rss1_kib": s1.get("VmRSS"),
+                   "hwm_kib": s1.get("VmHWM"), "sockets0": s0.get("sockets"),
+                   "sockets1": s1.get("sockets"), "dsockets": dsock,
+                   "bytes_per_socket": (s1["VmRSS"] - s0["VmRSS"]) * 1024 / dsock if dsock else None,
+                   "snapshot_table": snap["table"], "snapshot_audit_s": snap["audit_s"]}
+        finally:
+            JANITOR.del_netns(ns)
+        log(f"rss: {res.get('rss0_kib')} KiB -> {res.get('rss1_kib')} KiB for "
+            f"{res.get('dsockets')} more sockets")
+        return res
+
+    def phase_timewait(self, t):
+        """Audit at 10k and 100k TIME_WAIT, scrapes at 100k."""
+        a, res = self.args, {}
+        ns = self.new_netns("tw")
+        try:
+            t0 = time.monotonic()
+            self.start_sockpairs(ns, "timewait", TW_SMALL)
+            res["audit_small"] = self.snapshot_audit(a.audits)
+            res["ss_small"] = self.time_cmd(ns, a.audits, ["ss", "-tan"])
+            res["tw_small"] = sockstat_tw(ns)
+            self.start_sockpairs(ns, "timewait", TW_LARGE - TW_SMALL)
+            res["tw_large_before"] = sockstat_tw(ns)
+            res["scrapes"] = self.scrapes(ns, t)
+            res["audit_large"] = self.snapshot_audit(a.audits)
+            res["tw_large_after"] = sockstat_tw(ns)
+            res["seconds_since_first_tw"] = time.monotonic() - t0
+        finally:
+            JANITOR.del_netns(ns)
+        return res
+
+    def scrapes(self, ns, t):
+        n, out = self.args.scrapes, {}
+        if self.serve_ok:
+            s = t.settle()
+            out["tcpstate_table_sockets"] = s.get("sockets")
+            d = call_helper(None, ["--scrape", f"http://127.0.0.1:{t.port}/metrics", str(n)])
+            m = parse_prom(d.pop("body"))
+            out["tcpstate"] = d
+            out["tcpstate_scrape_metric"] = prom_sum(m, "tcpstate_scrape_duration_seconds")
+            out["tcpstate_audit_metric"] = prom_sum(m, "tcpstate_audit_duration_seconds")
+        if self.have_node_exporter:
+            port = free_port()
+            p = JANITOR.spawn(in_netns(ns, [NODE_EXPORTER, "--collector.disable-defaults",
+                                            "--collector.tcpstat",
+                                            f"--web.listen-address=127.0.0.1:{port}"]),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            p.netns = ns
+            w = StderrWatcher(p.stderr)
+            if w.wait_for(r"Listening on", 20):
+                d = call_helper(ns, ["--scrape", f"http://127.0.0.1:{port}/metrics", str(n)])
+                body = d.pop("body")
+                m = re.search(r'node_tcp_connection_states\{state="time_wait"\} (\S+)', body)
+                d["time_wait"] = float(m.group(1)) if m else None
+                out["node_exporter"] = d
+            else:
+                log(f"node_exporter did not start: {w.text()[-300:]}")
+            JANITOR.stop(p)
+        out["ss_s"] = self.time_cmd(ns, n, ["ss", "-s"])
+        out["ss_tan"] = self.time_cmd(ns, n, ["ss", "-tan"])
+        return out
+
+    def phase_sockets(self):
+        t = Tcpstate(self, self.tracer_kind).start()
+        try:
+            rss = self.phase_rss(t)
+            tw = self.phase_timewait(t)
+            s = t.sample()
+            rss["hwm_end_kib"] = s.get("VmHWM")
+        finally:
+            final = t.stop()
+        if final:
+            rss["final_table"] = final.get("table")
+        self.raw["rss"], self.raw["timewait"] = rss, tw
+        return rss, tw
+
+    # -- the table -------------------------------------------------------------------------
+
+    def row(self, metric, mine, peer, ratio, target, met, note):
+        self.rows.append({"metric": metric, "tcpstate": mine, "peer": peer, "ratio": ratio,
+                          "target": target, "met": met, "note": note})
+
+    def build_rows(self, runs, rss, tw):
+        a = self.args
+        na = "n/a (serve not available)"
+        via = "" if self.serve_ok else " [snapshot: serve n/a]"
+        base = [r["rate"] for r in runs["none"]]
+        mine = [r["rate"] for r in runs["tcpstate"]]
+        peer = [r["rate"] for r in runs.get("tcpstates", [])]
+
+        def overhead(with_rates):
+            # Per round: 1 - with/without (runs of a round are back to back); median of rounds.
+            return median([100.0 * (1 - w / b) for w, b in zip(with_rates, base)])
+
+        ov_mine, ov_peer = overhead(mine), overhead(peer) if peer else None
+        conf = (f"churn {a.threads} threads, close client-first, {a.sources} sources, "
+                f"{a.churn_seconds}s x {a.rounds} rounds, rate {'max' if not a.rate else a.rate}")
+        self.row("1. churn conn/s: tcpstate vs no tracer", fmt_num(median(mine)) + via,
+                 fmt_num(median(base)) + " (none)", ratio(median(mine), median(base)), "-", None,
+                 f"{conf}; order rotated each round; medians")
+        self.row("   overhead vs no tracer", fmt_pct(ov_mine) + via,
+                 fmt_pct(ov_peer) + " (tcpstates)" if peer else "n/a (no tcpstates)",
+                 ratio(ov_mine, ov_peer) if peer else "-",
+                 "<= 5% and < tcpstates",
+                 met_all(ov_mine is not None and ov_mine <= 5,
+                         ov_peer is None or (ov_mine is not None and ov_mine < ov_peer)),
+                 "overhead = 1 - rate_with/rate_without of the same round; median of rounds")
+        if peer:
+            self.row("2. churn conn/s: tcpstates vs no tracer", fmt_num(median(peer)),
+                     fmt_num(median(base)) + " (none)", ratio(median(peer), median(base)), "-",
+                     None, "tcpstates writes its lines to a file in /tmp")
+        lost_mine = sum_or_none(r.get("lost") for r in runs["tcpstate"])
+        ev_mine = sum_or_none(r.get("events") for r in runs["tcpstate"])
+        lost_peer = sum_or_none(r.get("lost") for r in runs.get("tcpstates", []))
+        ev_peer = sum_or_none(r.get("events") for r in runs.get("tcpstates", []))
+        self.row("   events lost at max churn (all rounds)", fmt_lost(lost_mine, ev_mine) + via,
+                 fmt_lost(lost_peer, ev_peer) + " (tcpstates)" if peer else "n/a",
+                 "-", "0", lost_mine == 0 if lost_mine is not None else None,
+                 "tcpstate: tcpstate_events_lost_total delta (serve) or JSON 'lost'; tcpstates: sum "
+                 "of its 'lost N events on CPU' lines; in brackets events seen/printed")
+        cpu_mine = sum_or_none(r.get("cpu") for r in runs["tcpstate"])
+        cpu_peer = sum_or_none(r.get("cpu") for r in runs.get("tcpstates", []))
+        per_m = cpu_mine / ev_mine * 1e6 if cpu_mine is not None and ev_mine else None
+        per_m_peer = cpu_peer / ev_peer * 1e6 if cpu_peer is not None and ev_peer else None
+        self.row("3. CPU s per 1M events (user+sys)", fmt_f(per_m, 3) + via,
+                 fmt_f(per_m_peer, 3) + " (tcpstates)" if peer else "n/a", ratio(per_m, per_m_peer),
+                 "< 0.5", per_m < 0.5 if per_m is not None else None,
+                 "utime+stime from /proc/<pid>/stat around the churn phases, / events counted by "
+                 "the tool (tcpstates: lines printed)")
+        hwm = max(x for x in [rss.get("hwm_end_kib"), rss.get("hwm_kib")] +
+                  [r.get("hwm_kib") for r in runs["tcpstate"]] if x)
+        self.row("   peak RSS (VmHWM)", f"{hwm / 1024:.1f} MiB" + via, "-", "-", "-", None,
+                 "highest VmHWM of tcpstate over all phases (churn and 100k sockets)")
+        bps = rss.get("bytes_per_socket")
+        self.row(f"   RSS per tracked socket ({fmt_num(rss.get('dsockets'))} sockets)",
+                 fmt_f(bps, 0) + " B" + via,
+                 f"{rss['rss0_kib'] / 1024:.1f} -> {rss['rss1_kib'] / 1024:.1f} MiB", "-",
+                 "< 200 B", bps < 200 if bps is not None else None,
+                 f"VmRSS delta after {HOLD_PAIRS} established loopback pairs were opened in a "
+                 "private netns / tracked-socket delta (tcpstate_table_sockets)")
+        st = rss.get("snapshot_table") or {}
+        if st.get("sockets"):
+            self.row("   table bytes per socket (snapshot JSON)",
+                     f"{st['bytes'] / st['sockets']:.0f} B",
+                     f"{st['bytes'] / 1048576:.1f} MiB / {fmt_num(st['sockets'])}", "-", "-", None,
+                     "snapshot JSON table.bytes / table.sockets with the same 100k sockets present")
+        sc = tw["scrapes"]
+        twn = tw.get("tw_large_before")
+        t_mine = median(sc["tcpstate"]["times"]) if "tcpstate" in sc else None
+        label = f"4. /metrics scrape, {fmt_num(twn)} TIME_WAIT"
+        if "node_exporter" in sc:
+            t_ne = median(sc["node_exporter"]["times"])
+            self.row(label, fmt_ms(t_mine) if self.serve_ok else na,
+                     fmt_ms(t_ne) + " (node_exporter)", ratio(t_mine, t_ne), "< 10 ms",
+                     t_mine < 0.010 if t_mine is not None else None,
+                     f"median of {a.scrapes} GETs (new connection each, 1 warm-up) with "
+                     "http.client; node_exporter --collector.tcpstat only, in the sockets' netns")
+        else:
+            self.row(label, fmt_ms(t_mine) if self.serve_ok else na, "n/a (no node_exporter)",
+                     "-", "< 10 ms", t_mine < 0.010 if t_mine is not None else None, "")
+        t_ss = median(sc["ss_s"]["times"])
+        t_tan = median(sc["ss_tan"]["times"])
+        self.row("   vs ss -s", fmt_ms(t_mine) if self.serve_ok else na, fmt_ms(t_ss) + " (ss -s)",
+                 ratio(t_mine, t_ss), "-", None, "ss -s run in the netns, fork+exec included")
+        self.row("   vs full sock_diag dump (ss -tan)", fmt_ms(t_mine) if self.serve_ok else na,
+                 fmt_ms(t_tan) + f" ({fmt_num(sc['ss_tan']['lines'] - 1)} lines)",
+                 ratio(t_mine, t_tan), "-", None, "ss -tan in the netns, output read to the end")
+        for key, ss_key, label in (("audit_small", "ss_small", "5. sock_diag audit"),
+                                   ("audit_large", None, "   sock_diag audit")):
+            au = tw[key]
+            t_au = median([x["audit_s"] for x in au])
+            n = median([x["sockets"] for x in au])
+            t_ss = median(tw[ss_key]["times"]) if ss_key else t_tan
+            self.row(f"{label}, {fmt_num(n)} sockets", fmt_ms(t_au) +
+                     f" ({t_au / n * 1e6:.2f} us/sock)" if t_au and n else "n/a",
+                     fmt_ms(t_ss) + " (ss -tan)", ratio(t_au, t_ss), "-", None,
+                     f"audit.last_seconds of `tcpstate snapshot --json --duration 0.2`, median of "
+                     f"{len(au)}; sockets = its table.sockets (all namespaces)")
+        if self.serve_ok and sc.get("tcpstate_audit_metric") is not None:
+            self.row("   serve's own last audit (metric)", fmt_ms(sc["tcpstate_audit_metric"]), "-",
+                     "-", "-", None, "tcpstate_audit_duration_seconds from the last scrape")
+
+    # -- output ----------------------------------------------------------------------------
+
+    def print_report(self, cond, started):
+        print("tcpstate benchmark" + (" (--quick)" if self.args.quick else ""))
+        for k in ("nproc", "cpu", "memory", "kernel", "loadavg", "tcpstate", "tcpstate_tracer",
+                  "tcpstates", "node_exporter"):
+            v = cond[k]
+            print(f"  {k:16s} {' '.join(v) if isinstance(v, list) else v}")
+        if cond["netns_present"]:
+            print(f"  {'other netns':16s} {cond['netns_present']} present before the run "
+                  "(other work on this host may add noise)")
+        print()
+        cols = ("metric", "tcpstate", "peer/baseline", "ratio", "target")
+        w = [44, 30, 30, 7, 26]
+        print("  ".join(c.ljust(x) for c, x in zip(cols, w)).rstrip())
+        print("  ".join("-" * x for x in w))
+        for i, r in enumerate(self.rows, 1):
+            tgt = r["target"]
+            if r["met"] is not None:
+                tgt += "  met" if r["met"] else "  MISSED"
+            vals = (r["metric"], r["tcpstate"], r["peer"], r["ratio"], tgt)
+            print("  ".join(str(v).ljust(x) for v, x in zip(vals, w)).rstrip() + f" [{i}]")
+        print()
+        print("How measured:")
+        for i, r in enumerate(self.rows, 1):
+            if r["note"]:
+                print(f"  [{i}] {r['note']}")
+        tw = self.raw.get("timewait", {})
+        print(f"  TIME_WAIT in the test netns: {tw.get('tw_small')} at the 10k point, "
+              f"{tw.get('tw_large_before')} -> {tw.get('tw_large_after')} during the 100k point "
+              f"(they expire 60 s after creation; the 100k point ended "
+              f"{tw.get('seconds_since_first_tw', 0):.0f} s after the first ones)")
+        ratio_note = ("ratio = tcpstate / peer (or / baseline); < 1 means tcpstate is lower "
+                      "(faster, cheaper)")
+        print(f"  {ratio_note}")
+        print(f"  load average after: {' '.join(open('/proc/loadavg').read().split()[:3])}; "
+              f"total {time.monotonic() - started:.0f} s")
+
+    def write_json(self, cond):
+        os.makedirs(os.path.dirname(self.json_path), exist_ok=True)
+        with open(self.json_path, "w") as f:
+            json.dump({"conditions": cond, "options": vars(self.args), "rows": self.rows,
+                       "raw": strip_metrics(self.raw)}, f, indent=1, default=str)
+        print(f"  figures also in {os.path.relpath(self.json_path, os.getcwd())}")
+
+
+def strip_metrics(o):
+    if isinstance(o, dict):
+        return {k: strip_metrics(v) for k, v in o.items() if k != "metrics"}
+    if isinstance(o, list):
+        return [strip_metrics(v) for v in o]
+    return o
+
+
+def first_line(r):
+    return (r.stdout + r.stderr).strip().split("\n")[0]
+
+
+def sum_or_none(xs):
+    xs = list(xs)
+    return None if not xs or any(x is None for x in xs) else sum(xs)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "-"
+    return f"{a / b:.2f}"
+
+
+def met_all(*conds):
+    return all(conds)
+
+
+def fmt_num(x):
+    return "n/a" if x is None else f"{x:,.0f}"
+
+
+def fmt_pct(x):
+    return "n/a" if x is None else f"{x:+.1f}%"
+
+
+def fmt_f(x, d):
+    return "n/a" if x is None else f"{x:.{d}f}"
+
+
+def fmt_ms(x):
+    return "n/a" if x is None else f"{x * 1000:.2f} ms"
+
+
+def fmt_lost(lost, events):
+    if lost is None:
+        return "n/a"
+    return f"{lost:,.0f} of {fmt_num(events)}" if events is not None else f"{lost:,.0f}"
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="tcpstate benchmarks: prints one table of figures "
+                                 "measured side by side with peers (never pass/fail).")
+    ap.add_argument("--build", default="build", help="build directory (default build)")
+    ap.add_argument("--quick", action="store_true", help="a ~1 minute version")
+    ap.add_argument("--rounds", type=int, help="churn rounds per configuration (default 3)")
+    ap.add_argument("--churn-seconds", type=float, help="seconds per churn run (default 8)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2,
+                    help="churn threads (default nproc)")
+    ap.add_argument("--sources", type=int, default=8, help="churn source addresses (default 8)")
+    ap.add_argument("--rate", type=int, default=0, help="churn rate, 0 = as fast as possible")
+    ap.add_argument("--scrapes", type=int, help="scrapes per exporter (default 20)")
+    ap.add_argument("--json", help="where to write the figures (default BUILD/bench/results.json)")
+    ap.add_argument("--scrape", nargs=2, metavar=("URL", "N"), help=argparse.SUPPRESS)
+    ap.add_argument("--time-cmd", type=int, metavar="N", help=argparse.SUPPRESS)
+    ap.add_argument("cmd", nargs="*", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    a.rounds = a.rounds or (2 if a.quick else 3)
+    a.churn_seconds = a.churn_seconds or (3 if a.quick else 8)
+    a.scrapes = a.scrapes or (10 if a.quick else 20)
+    a.audits = 2 if a.quick else 3
+    return a
+
+
+def main(argv):
+    a = parse_args(argv)
+    if a.scrape:
+        helper_scrape(a.scrape[0], int(a.scrape[1]))
+        return 0
+    if a.time_cmd:
+        helper_time_cmd(a.time_cmd, a.cmd)
+        return 0
+
+    def on_term(sig, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    started = time.monotonic()
+    b = Bench(a)
+    try:
+        b.check_tools()
+        cond = b.conditions()
+        log(f"tracer under test: tcpstate {b.tracer_kind}; rounds {a.rounds} x "
+            f"{a.churn_seconds}s churn")
+        runs = b.phase_churn()
+        rss, tw = b.phase_sockets()
+        b.build_rows(runs, rss, tw)
+        b.print_report(cond, started)
+        b.write_json(cond)
+    except BenchError as e:
+        print(f"run_bench: cannot run: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("run_bench: interrupted", file=sys.stderr)
+        return 1
+    finally:
+        JANITOR.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
