@@ -74,9 +74,18 @@ static int serve_parse_one(int c, struct serve_args *a)
 	long v;
 
 	switch (c) {
-	case 'l':
+	case 'l': {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		char err[200];
+
+		if (http_server__parse_listen(optarg, &ss, &len, err, sizeof(err))) {
+			log_err("%s", err);
+			return EXIT_USAGE;
+		}
 		a->listen = optarg;
 		return 0;
+	}
 	case OPT_AUDIT:
 		if (cli_parse_seconds("audit-interval", optarg, 86400, &ns))
 			return EXIT_USAGE;

@@ -414,7 +414,7 @@ static void render_time_wait(struct metrics *m, struct prom_writer *w)
 	struct remote_top *v = calloc(hashmap__count(rm) + 1, sizeof(*v));
 	__u32 it = 0, n = 0, *c, other = 0;
 	const void *key;
-	char ep[80];
+	char ep[80], ns[16];
 	double range = m->o.port_range_size > 0 ? m->o.port_range_size : 1;
 
 	if (!v)
@@ -423,20 +423,21 @@ static void render_time_wait(struct metrics *m, struct prom_writer *w)
 		v[n++] = (struct remote_top){ key, *c };
 	qsort(v, n, sizeof(*v), remote_top_cmp);
 	prom_writer__family(w, "tcpstate_time_wait_sockets", "gauge",
-			    "TIME_WAIT sockets by remote endpoint: the top --max-remotes, the rest "
-			    "in remote=\"other\".");
+			    "TIME_WAIT sockets by network namespace and remote endpoint: the top "
+			    "--max-remotes, the rest in remote=\"other\".");
 	for (__u32 i = 0; i < n; i++) {
-		const char *l[] = { "remote", ep, NULL };
+		const char *l[] = { "netns", ns, "remote", ep, NULL };
 
 		if (i >= m->o.max_remotes) {
 			other += v[i].n;
 			continue;
 		}
+		snprintf(ns, sizeof(ns), "%u", v[i].k->netns);
 		endpoint_format(v[i].k->family, v[i].k->addr, v[i].k->port, true, ep, sizeof(ep));
 		prom_writer__sample_u64(w, "tcpstate_time_wait_sockets", l, v[i].n);
 	}
 	if (n > m->o.max_remotes) {
-		const char *l[] = { "remote", "other", NULL };
+		const char *l[] = { "netns", "other", "remote", "other", NULL };
 
 		m->folded[FOLD_REMOTE] += n - m->o.max_remotes;
 		prom_writer__sample_u64(w, "tcpstate_time_wait_sockets", l, other);
@@ -445,8 +446,9 @@ static void render_time_wait(struct metrics *m, struct prom_writer *w)
 			    "TIME_WAIT sockets towards a remote endpoint divided by the size of the "
 			    "local ephemeral port range: 1 means new connections to it will fail.");
 	for (__u32 i = 0; i < n && i < m->o.max_remotes; i++) {
-		const char *l[] = { "remote", ep, NULL };
+		const char *l[] = { "netns", ns, "remote", ep, NULL };
 
+		snprintf(ns, sizeof(ns), "%u", v[i].k->netns);
 		endpoint_format(v[i].k->family, v[i].k->addr, v[i].k->port, true, ep, sizeof(ep));
 		prom_writer__sample(w, "tcpstate_time_wait_port_range_ratio", l, v[i].n / range);
 	}
@@ -493,14 +495,54 @@ static void render_ports(struct metrics *m, struct prom_writer *w)
 }
 
 
-static void render_listener_family(struct metrics *m, struct prom_writer *w, int which)
+/* Listeners sharing (netns, address, port) (SO_REUSEPORT groups) form one series. */
+struct lgroup_key {
+	__u32 netns;
+	__u16 port;
+	__u16 family;
+	__u8 addr[16];
+};
+
+struct lgroup {
+	__u64 v[5]; /* accept_queue, max, high, syn_queue, drops */
+	__u32 owner;
+};
+
+static struct hashmap *listener_groups(struct metrics *m)
+{
+	struct hashmap *g = hashmap__new(sizeof(struct lgroup_key), sizeof(struct lgroup), 1u << 20);
+	const struct listener_info *li;
+	__u32 it = 0;
+
+	while (g && (li = listeners__next(m->s->listeners, &it))) {
+		struct lgroup_key k = { .netns = li->netns, .port = li->port, .family = li->family };
+		struct lgroup *v;
+		bool created;
+
+		memcpy(k.addr, li->addr, 16);
+		v = hashmap__upsert(g, &k, &created);
+		if (!v)
+			continue;
+		v->v[0] += li->accept_queue;
+		v->v[1] += li->accept_queue_max;
+		v->v[2] += listeners__high(m->s->listeners, m->s->tracker, li);
+		v->v[3] = li->syn_queue; /* counted per port already */
+		v->v[4] += li->drops;
+		if (!v->owner)
+			v->owner = li->owner;
+	}
+	return g;
+}
+
+static void render_listener_family(struct metrics *m, struct prom_writer *w, struct hashmap *g,
+				   int which)
 {
 	static const struct {
 		const char *name, *type, *help;
 	} fam[] = {
 		{ "tcpstate_listen_accept_queue", "gauge",
 		  "Connections in the listener's accept queue: handshake done, not accept()ed yet "
-		  "(ss Recv-Q)." },
+		  "(ss Recv-Q). SO_REUSEPORT groups are summed." },
 		{ "tcpstate_listen_accept_queue_max", "gauge",
 		  "Accept queue limit: the listen() backlog capped by somaxconn (ss Send-Q)." },
 		{ "tcpstate_listen_accept_queue_high", "gauge",
@@ -512,22 +554,21 @@ static void render_listener_family(struct metrics *m, struct prom_writer *w, int
 		  "Packets the listener dropped (sk_drops), mostly accept-queue overflows." },
 	};
 	struct proc_table *pt = tracker__procs(m->s->tracker);
-	const struct listener_info *li;
+	const struct lgroup_key *k;
+	struct lgroup *v;
 	__u32 it = 0;
 	char ns[16], port[8], addr[64];
 
 	prom_writer__family(w, fam[which].name, fam[which].type, fam[which].help);
-	while ((li = listeners__next(m->s->listeners, &it))) {
-		struct proc_entry *p = proc_table__find(pt, li->owner);
+	while ((v = hashmap__next(g, &it, (const void **)&k))) {
+		struct proc_entry *p = proc_table__find(pt, v->owner);
 		const char *l[] = { "netns", ns, "addr", addr, "port", port, "comm",
-				    p && li->owner ? p->comm : "unknown", NULL };
-		__u64 val[] = { li->accept_queue, li->accept_queue_max, listeners__high(m->s->listeners, m->s->tracker, li),
-				li->syn_queue, li->drops };
+				    p && v->owner ? p->comm : "unknown", NULL };
 
-		snprintf(ns, sizeof(ns), "%u", li->netns);
-		snprintf(port, sizeof(port), "%u", li->port);
-		addr_format(li->family, li->addr, addr, sizeof(addr));
-		prom_writer__sample_u64(w, fam[which].name, l, val[which]);
+		snprintf(ns, sizeof(ns), "%u", k->netns);
+		snprintf(port, sizeof(port), "%u", k->port);
+		addr_format(k->family, k->addr, addr, sizeof(addr));
+		prom_writer__sample_u64(w, fam[which].name, l, v->v[which]);
 	}
 }
 
@@ -537,8 +578,11 @@ static void render_listeners(struct metrics *m, struct prom_writer *w)
 	__u32 it = 0, netns;
 	char ns[16];
 
-	for (int i = 0; i < 5; i++)
-		render_listener_family(m, w, i);
+	struct hashmap *g = listener_groups(m);
+
+	for (int i = 0; g && i < 5; i++)
+		render_listener_family(m, w, g, i);
+	hashmap__free(g);
 	prom_writer__family(w, "tcpstate_netns_listen_overflows_total", "counter",
 			    "Accept queue overflows in the namespace (TcpExt ListenOverflows).");
 	while ((st = listeners__next_netns(m->s->listeners, &it, &netns))) {

@@ -375,7 +375,8 @@ static void server__handle(struct server *s, int fd)
 	}
 }
 
-static void server__accept_batch(struct server *s)
+/* Accept up to ACCEPT_BATCH connections. Returns how many were taken off the queue. */
+static int server__accept_batch(struct server *s)
 {
 	int i, fd;
 
@@ -391,14 +392,15 @@ static void server__accept_batch(struct server *s)
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
+			return i;
 		if (errno == EINTR || errno == ECONNABORTED)
 			continue;
 		s->accept_errors++;
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
 			sleep_ns(NSEC_PER_MSEC);
-		return;
+		return i;
 	}
+	return i;
 }
 
 static void *server__run(void *arg)
@@ -416,6 +418,12 @@ static void *server__run(void *arg)
 				server__close(s, evs[i].data.fd); /* EOF or reset from the client */
 		}
 	}
+	/*
+	 * The clients have stopped: take what they left in the accept queue, so "accepted"
+	 * matches "connections" and closing the listener does not reset queued connections.
+	 */
+	while (server__accept_batch(s) == ACCEPT_BATCH)
+		;
 	return NULL;
 }
 
@@ -554,17 +562,17 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"addr", required_argument, NULL, OPT_ADDR},
-	{"port", required_argument, NULL, OPT_PORT},
-	{"duration", required_argument, NULL, OPT_DURATION},
-	{"rate", required_argument, NULL, OPT_RATE},
-	{"threads", required_argument, NULL, OPT_THREADS},
-	{"server-threads", required_argument, NULL, OPT_SERVER_THREADS},
-	{"close", required_argument, NULL, OPT_CLOSE},
-	{"max-open", required_argument, NULL, OPT_MAX_OPEN},
-	{"sources", required_argument, NULL, OPT_SOURCES},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+	{ "addr", required_argument, NULL, OPT_ADDR },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "server-threads", required_argument, NULL, OPT_SERVER_THREADS },
+	{ "close", required_argument, NULL, OPT_CLOSE },
+	{ "max-open", required_argument, NULL, OPT_MAX_OPEN },
+	{ "sources", required_argument, NULL, OPT_SOURCES },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static long parse_num(const char *name, const char *arg, long min, long max)

@@ -325,7 +325,11 @@ class Tcpstate:
         if m is not None:
             s.update(events=prom_sum(m, "tcpstate_events_total"),
                      lost=prom_sum(m, "tcpstate_events_lost_total"),
-                     sockets=prom_sum(m, "tcpstate_table_sockets"), metrics=m)
+                     sockets=prom_sum(m, "tcpstate_table_sockets"),
+                     audits=prom_sum(m, "tcpstate_audits_total"),
+                     lost_by_reason={lb.get("reason", "?"): v for lb, v in
+                                     m.get("tcpstate_events_lost_total", [])},
+                     metrics=m)
         return s
 
     def settle(self, timeout=5.0):
@@ -508,6 +512,9 @@ class Bench:
                 if self.serve_ok:
                     res["events"] = s1["events"] - s0["events"]
                     res["lost"] = s1["lost"] - s0["lost"] if s1["lost"] is not None else None
+                    res["lost_by_reason"] = s1["lost_by_reason"]
+                    if s1.get("audits") is not None:
+                        res["audits"] = s1["audits"] - s0["audits"]
                 elif final:
                     res["events"], res["lost"] = final.get("events"), final.get("lost")
             else:
@@ -524,8 +531,8 @@ class Bench:
             JANITOR.del_netns(ns)
         res["rate"] = res["churn"].get("conn_per_sec")
         log(f"churn {config:9s}: {res['rate']:.0f} conn/s"
-            + (f", {res.get('events')} events, {res.get('lost')} lost, cpu {res.get('cpu'):.2f}s"
-               if config != "none" else ""))
+            + (f", {fmt_num(res.get('events'))} events, {fmt_num(res.get('lost'))} lost, "
+               f"cpu {res.get('cpu'):.2f}s" if config != "none" else ""))
         time.sleep(1.0)  # let the dying namespace's sockets be purged before the next phase
         return res
 
@@ -596,22 +603,31 @@ class Bench:
 
     def phase_timewait(self, t):
         """Audit at 10k and 100k TIME_WAIT, scrapes at 100k."""
-        a, res = self.args, {}
+        a, res = self.args, {"memory": []}
+
+        def mem(step):  # the tracer's memory after each step, to see where the peak comes from
+            res["memory"].append({"step": step, **proc_mem_kib(t.p.pid)})
+
         ns = self.new_netns("tw")
         try:
+            mem("start")
             t0 = time.monotonic()
             self.start_sockpairs(ns, "timewait", TW_SMALL)
+            mem("10k TIME_WAIT")
             res["audit_small"] = self.snapshot_audit(a.audits)
             res["ss_small"] = self.time_cmd(ns, a.audits, ["ss", "-tan"])
             res["tw_small"] = sockstat_tw(ns)
             self.start_sockpairs(ns, "timewait", TW_LARGE - TW_SMALL)
+            mem("100k TIME_WAIT")
             res["tw_large_before"] = sockstat_tw(ns)
             res["scrapes"] = self.scrapes(ns, t)
+            mem("scrapes")
             res["audit_large"] = self.snapshot_audit(a.audits)
             res["tw_large_after"] = sockstat_tw(ns)
             res["seconds_since_first_tw"] = time.monotonic() - t0
         finally:
             JANITOR.del_netns(ns)
+        mem("netns deleted")
         return res
 
     def scrapes(self, ns, t):
@@ -649,6 +665,7 @@ class Bench:
         t = Tcpstate(self, self.tracer_kind).start()
         try:
             rss = self.phase_rss(t)
+            rss["after_hold_netns_deleted"] = proc_mem_kib(t.p.pid)
             tw = self.phase_timewait(t)
             s = t.sample()
             rss["hwm_end_kib"] = s.get("VmHWM")
@@ -695,6 +712,7 @@ class Bench:
                      fmt_num(median(base)) + " (none)", ratio(median(peer), median(base)), "-",
                      None, "tcpstates writes its lines to a file in /tmp")
         lost_mine = sum_or_none(r.get("lost") for r in runs["tcpstate"])
+        audits = sum_or_none(r.get("audits") for r in runs["tcpstate"])
         ev_mine = sum_or_none(r.get("events") for r in runs["tcpstate"])
         lost_peer = sum_or_none(r.get("lost") for r in runs.get("tcpstates", []))
         ev_peer = sum_or_none(r.get("events") for r in runs.get("tcpstates", []))
@@ -702,7 +720,9 @@ class Bench:
                  fmt_lost(lost_peer, ev_peer) + " (tcpstates)" if peer else "n/a",
                  "-", "0", lost_mine == 0 if lost_mine is not None else None,
                  "tcpstate: tcpstate_events_lost_total delta (serve) or JSON 'lost'; tcpstates: sum "
-                 "of its 'lost N events on CPU' lines; in brackets events seen/printed")
+                 "of its 'lost N events on CPU' lines; 'of N' = events seen (tcpstates: printed); "
+                 "events are host-wide, other work on the host included"
+                 + (f"; tcpstate audits during these runs: {audits}" if audits is not None else ""))
         cpu_mine = sum_or_none(r.get("cpu") for r in runs["tcpstate"])
         cpu_peer = sum_or_none(r.get("cpu") for r in runs.get("tcpstates", []))
         per_m = cpu_mine / ev_mine * 1e6 if cpu_mine is not None and ev_mine else None
@@ -750,8 +770,9 @@ class Bench:
         self.row("   vs full sock_diag dump (ss -tan)", fmt_ms(t_mine) if self.serve_ok else na,
                  fmt_ms(t_tan) + f" ({fmt_num(sc['ss_tan']['lines'] - 1)} lines)",
                  ratio(t_mine, t_tan), "-", None, "ss -tan in the netns, output read to the end")
-        for key, ss_key, label in (("audit_small", "ss_small", "5. sock_diag audit"),
-                                   ("audit_large", None, "   sock_diag audit")):
+        for key, ss_key, label, tw_n in (
+                ("audit_small", "ss_small", "5. sock_diag audit", tw.get("tw_small")),
+                ("audit_large", None, "   sock_diag audit", tw.get("tw_large_before"))):
             au = tw[key]
             t_au = median([x["audit_s"] for x in au])
             n = median([x["sockets"] for x in au])
@@ -760,7 +781,8 @@ class Bench:
                      f" ({t_au / n * 1e6:.2f} us/sock)" if t_au and n else "n/a",
                      fmt_ms(t_ss) + " (ss -tan)", ratio(t_au, t_ss), "-", None,
                      f"audit.last_seconds of `tcpstate snapshot --json --duration 0.2`, median of "
-                     f"{len(au)}; sockets = its table.sockets (all namespaces)")
+                     f"{len(au)}; sockets = its table.sockets over all namespaces, of which "
+                     f"{fmt_num(tw_n)} TIME_WAIT in the test netns; ss -tan dumps the test netns only")
         if self.serve_ok and sc.get("tcpstate_audit_metric") is not None:
             self.row("   serve's own last audit (metric)", fmt_ms(sc["tcpstate_audit_metric"]), "-",
                      "-", "-", None, "tcpstate_audit_duration_seconds from the last scrape")

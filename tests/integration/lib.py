@@ -189,3 +189,24 @@ def cleanup_all():
 def expect_eq(got, want, what):
     if got != want:
         raise AssertionError(f"{what}: expected {want!r}, got {got!r}")
+
+
+def bpf_prog_ids():
+    """Ids of every BPF program loaded in the kernel."""
+    out = sh(["bpftool", "prog", "show"]).stdout
+    return {int(l.split(":")[0]) for l in out.splitlines() if l and l[0].isdigit()}
+
+
+def bpf_prog_ids_of(pid):
+    """Ids of the BPF programs a process holds file descriptors to (links hold them too)."""
+    ids = set()
+    fddir = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids

@@ -591,9 +591,11 @@ static int server__step(struct server *s, struct pollfd *pfds, int *idx)
 
 		if (c->fd < 0 || s->o->close == CLOSE_NEVER)
 			continue;
-		deadline = min_deadline(deadline, c->close_at);
-		if (s->o->close != CLOSE_CLIENT_FIRST || c->eof)
+		if (s->o->close != CLOSE_CLIENT_FIRST || c->eof) {
+			/* only the hold is left: wake up when it ends */
+			deadline = min_deadline(deadline, c->close_at);
 			continue;
+		}
 		deadline = min_deadline(deadline, c->eof_deadline);
 		pfds[n].fd = c->fd;
 		pfds[n].events = POLLIN | POLLRDHUP;
@@ -1126,8 +1128,10 @@ static long parse_num(const char *name, const char *arg, long min, long max)
 static enum close_mode parse_close(enum cmd cmd, const char *arg)
 {
 	static const bool ok[CMD__COUNT][4] = {
-	    [CMD_SERVER] = { [CLOSE_CLIENT_FIRST] = 1, [CLOSE_SERVER_FIRST] = 1, [CLOSE_NEVER] = 1 },
-	    [CMD_CLIENT] = { [CLOSE_CLIENT_FIRST] = 1, [CLOSE_SERVER_FIRST] = 1, [CLOSE_RST] = 1 },
+		[CMD_SERVER] = { [CLOSE_CLIENT_FIRST] = 1, [CLOSE_SERVER_FIRST] = 1,
+				 [CLOSE_NEVER] = 1 },
+		[CMD_CLIENT] = { [CLOSE_CLIENT_FIRST] = 1, [CLOSE_SERVER_FIRST] = 1,
+				 [CLOSE_RST] = 1 },
 	};
 	int i;
 
