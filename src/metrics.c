@@ -163,20 +163,23 @@ static void group_key_of(struct metrics *m, const struct proc_entry *p, struct g
 		k->pid = p->pid;
 }
 
-/* Admission is first come, first served and never revoked, so series stay stable. */
-static void group_admit(struct metrics *m, struct group_key *k)
+/*
+ * Admission is first come, first served and never revoked, so series stay stable. Returns
+ * true if k keeps its own series, false if it was rewritten to the "other" group.
+ */
+static bool group_admit(struct metrics *m, struct group_key *k)
 {
 	bool created;
 
 	if (hashmap__lookup(m->admitted, k))
-		return;
+		return true;
 	if (hashmap__count(m->admitted) < m->o.max_groups &&
 	    hashmap__upsert(m->admitted, k, &created))
-		return;
-	m->folded[FOLD_PROCESS]++;
+		return true;
 	memset(k, 0, sizeof(*k));
 	strcpy(k->comm, "other");
 	k->cgroup = "other";
+	return false;
 }
 
 static void group_add(struct group *g, const struct proc_entry *p)
@@ -218,6 +221,7 @@ static struct hashmap *groups_build(struct metrics *m)
 
 	if (!g)
 		return NULL;
+	m->folded[FOLD_PROCESS] = 0;
 	tracker__update_close_wait_oldest(m->s->tracker);
 	while ((p = proc_table__next(pt, &it))) {
 		struct group_key k;
@@ -227,8 +231,8 @@ static struct hashmap *groups_build(struct metrics *m)
 		if (!group_has_data(p))
 			continue;
 		group_key_of(m, p, &k);
-		if (p->pid)
-			group_admit(m, &k);
+		if (p->pid && !group_admit(m, &k))
+			m->folded[FOLD_PROCESS]++; /* processes folded into "other" */
 		v = hashmap__upsert(g, &k, &created);
 		if (!v)
 			continue;
@@ -422,6 +426,7 @@ static void render_time_wait(struct metrics *m, struct prom_writer *w)
 	while ((c = hashmap__next(rm, &it, &key)))
 		v[n++] = (struct remote_top){ key, *c };
 	qsort(v, n, sizeof(*v), remote_top_cmp);
+	m->folded[FOLD_REMOTE] = 0;
 	prom_writer__family(w, "tcpstate_time_wait_sockets", "gauge",
 			    "TIME_WAIT sockets by network namespace and remote endpoint: the top "
 			    "--max-remotes, the rest in remote=\"other\".");
@@ -439,7 +444,7 @@ static void render_time_wait(struct metrics *m, struct prom_writer *w)
 	if (n > m->o.max_remotes) {
 		const char *l[] = { "netns", "other", "remote", "other", NULL };
 
-		m->folded[FOLD_REMOTE] += n - m->o.max_remotes;
+		m->folded[FOLD_REMOTE] = n - m->o.max_remotes;
 		prom_writer__sample_u64(w, "tcpstate_time_wait_sockets", l, other);
 	}
 	prom_writer__family(w, "tcpstate_time_wait_port_range_ratio", "gauge",
@@ -680,12 +685,13 @@ static void render_self(struct metrics *m, struct prom_writer *w)
 			    "Time the previous scrape took to render.");
 	prom_writer__sample(w, "tcpstate_scrape_duration_seconds", NULL,
 			    (double)m->last_scrape_ns / 1e9);
-	prom_writer__family(w, "tcpstate_series_folded_total", "counter",
-			    "Series folded into \"other\" by the cardinality limits, by family.");
+	prom_writer__family(w, "tcpstate_series_folded", "gauge",
+			    "Series folded into \"other\" by the cardinality limits in this "
+			    "exposition, by family (raise --max-processes / --max-remotes).");
 	for (int f = 0; f < FOLD_MAX; f++) {
 		const char *l[] = { "family", fam[f], NULL };
 
-		prom_writer__sample_u64(w, "tcpstate_series_folded_total", l, m->folded[f]);
+		prom_writer__sample_u64(w, "tcpstate_series_folded", l, m->folded[f]);
 	}
 	prom_writer__family(w, "tcpstate_build_info", "gauge",
 			    "tcpstate version and how inet_sock_set_state is attached.");

@@ -141,7 +141,10 @@ static const char usage_text[] =
 	"\"errors\": e, \"close\": \"MODE\", \"eaddrnotavail\": n, \"connect_timeouts\": n,\n"
 	"\"eof_timeouts\": n, \"accepted\": n, \"evicted\": n, \"threads\": T,\n"
 	"\"server_threads\": N, \"rate\": R, \"sources\": K, \"max_open\": N, \"port\": P}\n"
-	"connections = connects that succeeded; errors = connects that failed (every cause).\n"
+	"connections = connects that succeeded; errors = connects that failed, every cause\n"
+	"(connect_timeouts: no handshake within 1 s, e.g. a SYN dropped by a full accept\n"
+	"queue); accepted = server accepts, including the accept queue drained at the end;\n"
+	"evicted = never mode closes of the oldest socket. seconds excludes the drain.\n"
 	"SIGINT/SIGTERM stop early; the JSON line is still printed.\n"
 	"Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 

@@ -503,9 +503,9 @@ def test_cardinality_limits():
                              f"got {other[0]}")
     ratios = series(s, "tcpstate_time_wait_port_range_ratio")
     expect_eq(len(ratios), 1, f"tcpstate_time_wait_port_range_ratio series ({ratios})")
-    folded = value(s, "tcpstate_series_folded_total", family="time_wait_remote")
+    folded = value(s, "tcpstate_series_folded", family="time_wait_remote")
     if folded <= 0:
-        raise AssertionError(f"expected tcpstate_series_folded_total{{family="
+        raise AssertionError(f"expected tcpstate_series_folded{{family="
                              f"\"time_wait_remote\"}} > 0, got {folded}")
 
     for fam in ("tcpstate_process_sockets", "tcpstate_close_wait_oldest_seconds"):
@@ -524,9 +524,9 @@ def test_cardinality_limits():
     cw = sum(v for _, v in series(s, "tcpstate_process_sockets", state="close_wait"))
     expect_eq(cw, value(s, "tcpstate_sockets", state="close_wait"),
               "CLOSE_WAIT summed over process groups (named and other) vs all CLOSE_WAIT")
-    folded = value(s, "tcpstate_series_folded_total", family="process")
+    folded = value(s, "tcpstate_series_folded", family="process")
     if folded <= 0:
-        raise AssertionError(f"expected tcpstate_series_folded_total{{family=\"process\"}} > 0, "
+        raise AssertionError(f"expected tcpstate_series_folded{{family=\"process\"}} > 0, "
                              f"got {folded}")
     expect_eq(value(s, "tcpstate_netns_sockets", netns=str(ns.inode), state="close_wait"),
               float(N_LEAKERS), f"CLOSE_WAIT sockets of namespace {ns.inode}")
