@@ -49,12 +49,21 @@ void proc_table__free(struct proc_table *pt);
 struct proc_entry *proc_table__get(struct proc_table *pt, __u32 pid, const char *comm);
 /* The entry for pid or NULL, without creating one. */
 struct proc_entry *proc_table__find(struct proc_table *pt, __u32 pid);
-/* Count one socket error on a process. */
-void proc_entry__add_error(struct proc_entry *p, int err);
+/* Count n socket errors err on a process (slot "other", err -1, once the slots are used). */
+void proc_entry__add_error(struct proc_entry *p, int err, __u64 n);
+/* Add p's counters (retransmits, resets, errors, close delays; not socket counts) into acc. */
+void proc_entry__add_counters(struct proc_entry *acc, const struct proc_entry *p);
 /* Iterate entries: *iter = 0 first; NULL at the end. */
 struct proc_entry *proc_table__next(struct proc_table *pt, __u32 *iter);
 /* Intern a cgroup path (or any label string); the result lives as long as the table. */
 const char *proc_table__intern(struct proc_table *pt, const char *s);
+/*
+ * Forget processes that exited and own no socket, folding their counters into per-name
+ * "retired" entries so that exported counters never decrease. Returns how many were pruned.
+ */
+__u32 proc_table__prune(struct proc_table *pt);
+/* Iterate the retired entries (pid 0, comm and cgroup set): *iter = 0 first. */
+struct proc_entry *proc_table__next_retired(struct proc_table *pt, __u32 *iter);
 /* New pids that did not fit and were folded into "other". */
 __u64 proc_table__overflow(const struct proc_table *pt);
 /* Number of entries. */

@@ -24,12 +24,7 @@ struct group_key {
 };
 
 struct group {
-	__u32 states[TCP_MAX_STATES];
-	__u64 retrans[TS_RETRANS_KIND_MAX];
-	__u64 resets_sent, resets_recv;
-	struct proc_err_count errors[PROC_ERR_SLOTS];
-	struct hist close_delay;
-	__u64 cw_oldest_since_ns;
+	struct proc_entry sum; /* socket counts, counters and oldest CLOSE_WAIT of the members */
 };
 
 enum folded_family { FOLD_PROCESS, FOLD_REMOTE, FOLD_MAX };
@@ -185,30 +180,11 @@ static bool group_admit(struct metrics *m, struct group_key *k)
 static void group_add(struct group *g, const struct proc_entry *p)
 {
 	for (int s = 0; s < TCP_MAX_STATES; s++)
-		g->states[s] += p->states[s];
-	for (int k = 0; k < TS_RETRANS_KIND_MAX; k++)
-		g->retrans[k] += p->retrans[k];
-	g->resets_sent += p->resets_sent;
-	g->resets_recv += p->resets_recv;
-	hist__merge(&g->close_delay, &p->close_delay);
+		g->sum.states[s] += p->states[s];
+	proc_entry__add_counters(&g->sum, p);
 	if (p->cw_oldest_since_ns &&
-	    (!g->cw_oldest_since_ns || p->cw_oldest_since_ns < g->cw_oldest_since_ns))
-		g->cw_oldest_since_ns = p->cw_oldest_since_ns;
-}
-
-static void group_add_errors(struct group *g, const struct proc_entry *p)
-{
-	for (int i = 0; i < PROC_ERR_SLOTS; i++) {
-		if (!p->errors[i].count)
-			continue;
-		for (int j = 0; j < PROC_ERR_SLOTS; j++) {
-			if (g->errors[j].err == p->errors[i].err || !g->errors[j].count) {
-				g->errors[j].err = p->errors[i].err;
-				g->errors[j].count += p->errors[i].count;
-				break;
-			}
-		}
-	}
+	    (!g->sum.cw_oldest_since_ns || p->cw_oldest_since_ns < g->sum.cw_oldest_since_ns))
+		g->sum.cw_oldest_since_ns = p->cw_oldest_since_ns;
 }
 
 static struct hashmap *groups_build(struct metrics *m)
@@ -237,7 +213,20 @@ static struct hashmap *groups_build(struct metrics *m)
 		if (!v)
 			continue;
 		group_add(v, p);
-		group_add_errors(v, p);
+	}
+	it = 0;
+	while ((p = proc_table__next_retired(pt, &it))) {
+		struct group_key k = { .cgroup = p->cgroup };
+		struct group *v;
+		bool created;
+
+		memcpy(k.comm, p->comm, sizeof(k.comm));
+		if (!group_admit(m, &k))
+			m->folded[FOLD_PROCESS]++;
+		v = hashmap__upsert(g, &k, &created);
+		if (!v)
+			continue;
+		group_add(v, p);
 	}
 	return g;
 }
@@ -272,12 +261,12 @@ static void render_group_states(struct prom_writer *w, struct hashmap *g)
 
 		group_labels(k, pid, sizeof(pid), l);
 		for (int s = 1; s <= TCP_CLOSING; s++) {
-			if (!v->states[s] || s == TCP_CLOSE)
+			if (!v->sum.states[s] || s == TCP_CLOSE)
 				continue;
 			l[k->pid ? 6 : 4] = "state";
 			l[k->pid ? 7 : 5] = state_label[s];
 			l[k->pid ? 8 : 6] = NULL;
-			prom_writer__sample_u64(w, "tcpstate_process_sockets", l, v->states[s]);
+			prom_writer__sample_u64(w, "tcpstate_process_sockets", l, v->sum.states[s]);
 		}
 	}
 }
@@ -295,11 +284,11 @@ static void render_group_close_wait(struct prom_writer *w, struct hashmap *g, __
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
 		const char *l[8];
 
-		if (!v->cw_oldest_since_ns || !v->states[TCP_CLOSE_WAIT])
+		if (!v->sum.cw_oldest_since_ns || !v->sum.states[TCP_CLOSE_WAIT])
 			continue;
 		group_labels(k, pid, sizeof(pid), l);
 		prom_writer__sample(w, "tcpstate_close_wait_oldest_seconds", l,
-				    (double)(now - v->cw_oldest_since_ns) / 1e9);
+				    (double)(now - v->sum.cw_oldest_since_ns) / 1e9);
 	}
 	prom_writer__family(w, "tcpstate_close_wait_duration_seconds", "histogram",
 			    "Time applications took to close() after the peer's FIN "
@@ -308,10 +297,10 @@ static void render_group_close_wait(struct prom_writer *w, struct hashmap *g, __
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
 		const char *l[8];
 
-		if (!hist__count(&v->close_delay))
+		if (!hist__count(&v->sum.close_delay))
 			continue;
 		group_labels(k, pid, sizeof(pid), l);
-		hist_sample(w, "tcpstate_close_wait_duration_seconds", l, &v->close_delay);
+		hist_sample(w, "tcpstate_close_wait_duration_seconds", l, &v->sum.close_delay);
 	}
 }
 
@@ -335,12 +324,12 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 		for (n = 0; l[n]; n++)
 			;
 		for (int r = 0; r < TS_RETRANS_KIND_MAX; r++) {
-			if (!v->retrans[r])
+			if (!v->sum.retrans[r])
 				continue;
 			l[n] = "kind";
 			l[n + 1] = rk[r];
 			l[n + 2] = NULL;
-			prom_writer__sample_u64(w, "tcpstate_retransmits_total", l, v->retrans[r]);
+			prom_writer__sample_u64(w, "tcpstate_retransmits_total", l, v->sum.retrans[r]);
 		}
 	}
 	prom_writer__family(w, "tcpstate_resets_sent_total", "counter",
@@ -350,8 +339,8 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 		const char *l[8];
 
 		group_labels(k, pid, sizeof(pid), l);
-		if (v->resets_sent)
-			prom_writer__sample_u64(w, "tcpstate_resets_sent_total", l, v->resets_sent);
+		if (v->sum.resets_sent)
+			prom_writer__sample_u64(w, "tcpstate_resets_sent_total", l, v->sum.resets_sent);
 	}
 	prom_writer__family(w, "tcpstate_resets_received_total", "counter",
 			    "Resets received on sockets of the process group.");
@@ -360,9 +349,9 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 		const char *l[8];
 
 		group_labels(k, pid, sizeof(pid), l);
-		if (v->resets_recv)
+		if (v->sum.resets_recv)
 			prom_writer__sample_u64(w, "tcpstate_resets_received_total", l,
-						v->resets_recv);
+						v->sum.resets_recv);
 	}
 	prom_writer__family(w, "tcpstate_socket_errors_total", "counter",
 			    "Socket errors reported to the process group, by errno.");
@@ -374,14 +363,14 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 		group_labels(k, pid, sizeof(pid), l);
 		for (n = 0; l[n]; n++)
 			;
-		for (int i = 0; i < PROC_ERR_SLOTS && v->errors[i].count; i++) {
+		for (int i = 0; i < PROC_ERR_SLOTS && v->sum.errors[i].count; i++) {
 			l[n] = "errno";
-			l[n + 1] = v->errors[i].err < 0 ?
+			l[n + 1] = v->sum.errors[i].err < 0 ?
 					   "other" :
-					   errno_name(v->errors[i].err, ebuf, sizeof(ebuf));
+					   errno_name(v->sum.errors[i].err, ebuf, sizeof(ebuf));
 			l[n + 2] = NULL;
 			prom_writer__sample_u64(w, "tcpstate_socket_errors_total", l,
-						v->errors[i].count);
+						v->sum.errors[i].count);
 		}
 	}
 }

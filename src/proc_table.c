@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Per-process accounting and the pid -> name/cgroup cache (see include/proc_table.h). */
 #include <stdio.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +12,15 @@
 
 #define INTERN_MAX 65536
 
+/* Counters of exited processes, kept per name and cgroup so exported counters never go back. */
+struct retired_key {
+	char comm[TS_COMM_LEN];
+	const char *cgroup;
+};
+
 struct proc_table {
 	struct hashmap *procs;		/* pid -> struct proc_entry */
+	struct hashmap *retired;	/* retired_key -> struct proc_entry (pid 0) */
 	struct hashmap *strings;	/* 64-bit hash -> char * */
 	struct proc_entry other;	/* overflow and unknown owners */
 	const char *proc_root;
@@ -26,7 +35,8 @@ struct proc_table *proc_table__new(const char *proc_root, __u32 max_entries)
 		return NULL;
 	pt->procs = hashmap__new(sizeof(__u32), sizeof(struct proc_entry), max_entries);
 	pt->strings = hashmap__new(sizeof(__u64), sizeof(char *), INTERN_MAX);
-	if (!pt->procs || !pt->strings) {
+	pt->retired = hashmap__new(sizeof(struct retired_key), sizeof(struct proc_entry), max_entries);
+	if (!pt->procs || !pt->strings || !pt->retired) {
 		proc_table__free(pt);
 		return NULL;
 	}
@@ -47,6 +57,7 @@ void proc_table__free(struct proc_table *pt)
 		free(*s);
 	hashmap__free(pt->strings);
 	hashmap__free(pt->procs);
+	hashmap__free(pt->retired);
 	free(pt);
 }
 
@@ -124,17 +135,17 @@ struct proc_entry *proc_table__find(struct proc_table *pt, __u32 pid)
 	return hashmap__lookup(pt->procs, &pid);
 }
 
-void proc_entry__add_error(struct proc_entry *p, int err)
+void proc_entry__add_error(struct proc_entry *p, int err, __u64 n)
 {
 	for (int i = 0; i < PROC_ERR_SLOTS - 1; i++) {
-		if (p->errors[i].err == err || !p->errors[i].err) {
+		if (p->errors[i].err == err || !p->errors[i].count) {
 			p->errors[i].err = err;
-			p->errors[i].count++;
+			p->errors[i].count += n;
 			return;
 		}
 	}
 	p->errors[PROC_ERR_SLOTS - 1].err = -1;
-	p->errors[PROC_ERR_SLOTS - 1].count++;
+	p->errors[PROC_ERR_SLOTS - 1].count += n;
 }
 
 struct proc_entry *proc_table__next(struct proc_table *pt, __u32 *iter)
@@ -157,4 +168,78 @@ __u64 proc_table__overflow(const struct proc_table *pt)
 __u32 proc_table__count(const struct proc_table *pt)
 {
 	return hashmap__count(pt->procs);
+}
+
+static bool proc_owns_sockets(const struct proc_entry *p)
+{
+	for (int st = 0; st < TCP_MAX_STATES; st++)
+		if (p->states[st])
+			return true;
+	return false;
+}
+
+void proc_entry__add_counters(struct proc_entry *acc, const struct proc_entry *p)
+{
+	for (int k = 0; k < TS_RETRANS_KIND_MAX; k++)
+		acc->retrans[k] += p->retrans[k];
+	acc->resets_sent += p->resets_sent;
+	acc->resets_recv += p->resets_recv;
+	for (int i = 0; i < PROC_ERR_SLOTS; i++)
+		if (p->errors[i].count)
+			proc_entry__add_error(acc, p->errors[i].err, p->errors[i].count);
+	hist__merge(&acc->close_delay, &p->close_delay);
+}
+
+static void proc_retire(struct proc_table *pt, struct proc_entry *p)
+{
+	struct retired_key k;
+	struct proc_entry *acc;
+	bool created;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.comm, p->comm, sizeof(k.comm));
+	k.cgroup = p->cgroup;
+	acc = hashmap__upsert(pt->retired, &k, &created);
+	if (!acc)
+		acc = &pt->other;
+	if (created) {
+		memcpy(acc->comm, p->comm, sizeof(acc->comm));
+		acc->cgroup = p->cgroup;
+	}
+	proc_entry__add_counters(acc, p);
+}
+
+__u32 proc_table__prune(struct proc_table *pt)
+{
+	__u32 it = 0, n = 0, cap = 256, done = 0;
+	__u32 *dead = malloc(sizeof(*dead) * cap);
+	struct proc_entry *p;
+
+	if (!dead)
+		return 0;
+	while ((p = hashmap__next(pt->procs, &it, NULL))) {
+		if (proc_owns_sockets(p) || !(kill((pid_t)p->pid, 0) && errno == ESRCH))
+			continue;
+		if (n == cap) {
+			__u32 *d = realloc(dead, sizeof(*dead) * (cap *= 2));
+
+			if (!d)
+				break;
+			dead = d;
+		}
+		dead[n++] = p->pid;
+	}
+	for (__u32 i = 0; i < n; i++) {
+		p = hashmap__lookup(pt->procs, &dead[i]);
+		proc_retire(pt, p);
+		hashmap__delete(pt->procs, &dead[i]);
+		done++;
+	}
+	free(dead);
+	return done;
+}
+
+struct proc_entry *proc_table__next_retired(struct proc_table *pt, __u32 *iter)
+{
+	return hashmap__next(pt->retired, iter, NULL);
 }

@@ -141,6 +141,7 @@ static void session_periodic(struct session *s, __u64 now)
 	tracker__tick(s->tracker, now);
 	if (s->opts.audit_interval_ms && now >= s->next_audit_ns) {
 		session__audit(s);
+		proc_table__prune(tracker__procs(s->tracker));
 		now = session__now_ns();
 		s->next_audit_ns = now + (__u64)s->opts.audit_interval_ms * 1000000ull;
 	}

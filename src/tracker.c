@@ -564,7 +564,7 @@ static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct
 			s->flags |= SE_RESET;
 		break;
 	case TS_EV_SOCK_ERROR:
-		proc_entry__add_error(p, (int)e->aux);
+		proc_entry__add_error(p, (int)e->aux, 1);
 		break;
 	}
 }

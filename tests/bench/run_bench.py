@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import re
+import resource
 import select
 import shutil
 import signal
@@ -486,10 +487,16 @@ class Bench:
                 "--sources", str(a.sources)]
         if a.rate:
             argv += ["--rate", str(a.rate)]
+        # churn is the only child reaped meanwhile: the RUSAGE_CHILDREN delta is its CPU time,
+        # including the softirq work (and BPF programs) run in its context.
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         r = run(in_netns(ns, argv), timeout=a.churn_seconds + 60)
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         for line in reversed(r.stdout.splitlines()):
             if line.startswith("{"):
-                return json.loads(line)
+                d = json.loads(line)
+                d["cpu"] = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+                return d
         raise BenchError(f"churn printed no JSON line: {r.stdout[-300:]} {r.stderr[-300:]}")
 
     def churn_run(self, config):
@@ -530,6 +537,9 @@ class Bench:
         finally:
             JANITOR.del_netns(ns)
         res["rate"] = res["churn"].get("conn_per_sec")
+        conns = res["churn"].get("connections")
+        if conns:  # CPU per connection: churn itself plus the tracer's process
+            res["us_per_conn"] = (res["churn"]["cpu"] + res.get("cpu", 0)) / conns * 1e6
         log(f"churn {config:9s}: {res['rate']:.0f} conn/s"
             + (f", {fmt_num(res.get('events'))} events, {fmt_num(res.get('lost'))} lost, "
                f"cpu {res.get('cpu'):.2f}s" if config != "none" else ""))
@@ -606,7 +616,9 @@ class Bench:
         a, res = self.args, {"memory": []}
 
         def mem(step):  # the tracer's memory after each step, to see where the peak comes from
-            res["memory"].append({"step": step, **proc_mem_kib(t.p.pid)})
+            s = t.settle() if self.serve_ok else t.sample()
+            res["memory"].append({"step": step, "sockets": s.get("sockets"),
+                                  **proc_mem_kib(t.p.pid)})
 
         ns = self.new_netns("tw")
         try:
@@ -695,6 +707,15 @@ class Bench:
             return median([100.0 * (1 - w / b) for w, b in zip(with_rates, base)])
 
         ov_mine, ov_peer = overhead(mine), overhead(peer) if peer else None
+        base_cost = [r.get("us_per_conn") for r in runs["none"]]
+
+        def cost_overhead(cfg):
+            # Per round: cost_with/cost_without - 1; median of rounds.
+            rs = runs.get(cfg, [])
+            return median([100.0 * (r["us_per_conn"] / b - 1) for r, b in zip(rs, base_cost)
+                           if r.get("us_per_conn") and b]) if rs else None
+
+        cov_mine, cov_peer = cost_overhead("tcpstate"), cost_overhead("tcpstates")
         conf = (f"churn {a.threads} threads, close client-first, {a.sources} sources, "
                 f"{a.churn_seconds}s x {a.rounds} rounds, rate {'max' if not a.rate else a.rate}")
         self.row("1. churn conn/s: tcpstate vs no tracer", fmt_num(median(mine)) + via,
@@ -706,7 +727,20 @@ class Bench:
                  "<= 5% and < tcpstates",
                  met_all(ov_mine is not None and ov_mine <= 5,
                          ov_peer is None or (ov_mine is not None and ov_mine < ov_peer)),
-                 "overhead = 1 - rate_with/rate_without of the same round; median of rounds")
+                 "overhead = 1 - rate_with/rate_without of the same round; median of rounds; "
+                 "sensitive to whatever else runs on the host")
+        cost_mine = median([r.get("us_per_conn") for r in runs["tcpstate"]])
+        self.row("   CPU us per connection (churn+tracer)", fmt_f(cost_mine, 2) + via,
+                 fmt_f(median(base_cost), 2) + " (none)", ratio(cost_mine, median(base_cost)), "-",
+                 None, "CPU time of churn (rusage, includes the softirq work and BPF programs "
+                 "run in its context) plus the tracer process's utime+stime, / connections made")
+        self.row("   overhead in CPU per connection", fmt_pct(cov_mine) + via,
+                 fmt_pct(cov_peer) + " (tcpstates)" if peer else "n/a (no tcpstates)",
+                 ratio(cov_mine, cov_peer) if peer else "-", "<= 5% and < tcpstates",
+                 met_all(cov_mine is not None and cov_mine <= 5,
+                         cov_peer is None or (cov_mine is not None and cov_mine < cov_peer)),
+                 "cost_with/cost_without - 1 per round, median; less sensitive to other load "
+                 "than throughput (CPU taken by other processes is not counted)")
         if peer:
             self.row("2. churn conn/s: tcpstates vs no tracer", fmt_num(median(peer)),
                      fmt_num(median(base)) + " (none)", ratio(median(peer), median(base)), "-",
@@ -722,7 +756,8 @@ class Bench:
                  "tcpstate: tcpstate_events_lost_total delta (serve) or JSON 'lost'; tcpstates: sum "
                  "of its 'lost N events on CPU' lines; 'of N' = events seen (tcpstates: printed); "
                  "events are host-wide, other work on the host included"
-                 + (f"; tcpstate audits during these runs: {audits}" if audits is not None else ""))
+                 + (f"; tcpstate audits during these runs: {audits:.0f}" if audits is not None
+                    else ""))
         cpu_mine = sum_or_none(r.get("cpu") for r in runs["tcpstate"])
         cpu_peer = sum_or_none(r.get("cpu") for r in runs.get("tcpstates", []))
         per_m = cpu_mine / ev_mine * 1e6 if cpu_mine is not None and ev_mine else None
@@ -743,6 +778,18 @@ class Bench:
                  "< 200 B", bps < 200 if bps is not None else None,
                  f"VmRSS delta after {HOLD_PAIRS} established loopback pairs were opened in a "
                  "private netns / tracked-socket delta (tcpstate_table_sockets)")
+        steps = {m["step"]: m for m in tw.get("memory", [])}
+        m0, m1 = steps.get("10k TIME_WAIT"), steps.get("100k TIME_WAIT")
+        if self.serve_ok and m0 and m1 and m1.get("sockets") and m0.get("sockets") is not None:
+            dsock = m1["sockets"] - m0["sockets"]
+            bps2 = (m1["VmRSS"] - m0["VmRSS"]) * 1024 / dsock if dsock > 0 else None
+            self.row(f"   RSS per tracked socket (+{fmt_num(dsock)} TIME_WAIT)", fmt_f(bps2, 0) + " B",
+                     f"{m0['VmRSS'] / 1024:.1f} -> {m1['VmRSS'] / 1024:.1f} MiB", "-", "< 200 B",
+                     bps2 < 200 if bps2 is not None else None,
+                     f"the same, while {TW_LARGE - TW_SMALL} more TIME_WAIT sockets were made "
+                     f"(table then held {fmt_num(m0['sockets'])} -> {fmt_num(m1['sockets'])} "
+                     "sockets); the table grows by doubling, so a step that crosses a doubling "
+                     "costs more per socket than one that does not")
         st = rss.get("snapshot_table") or {}
         if st.get("sockets"):
             self.row("   table bytes per socket (snapshot JSON)",
@@ -795,6 +842,9 @@ class Bench:
                   "tcpstates", "node_exporter"):
             v = cond[k]
             print(f"  {k:16s} {' '.join(v) if isinstance(v, list) else v}")
+        if float(cond["loadavg"][0]) > 0.5:
+            print(f"  {'note':16s} the host was not idle at the start (load average "
+                  f"{cond['loadavg'][0]}): throughput rows are noisy; CPU per connection less so")
         if cond["netns_present"]:
             print(f"  {'other netns':16s} {cond['netns_present']} present before the run "
                   "(other work on this host may add noise)")
@@ -887,8 +937,8 @@ def parse_args(argv):
                                  "measured side by side with peers (never pass/fail).")
     ap.add_argument("--build", default="build", help="build directory (default build)")
     ap.add_argument("--quick", action="store_true", help="a ~1 minute version")
-    ap.add_argument("--rounds", type=int, help="churn rounds per configuration (default 3)")
-    ap.add_argument("--churn-seconds", type=float, help="seconds per churn run (default 8)")
+    ap.add_argument("--rounds", type=int, help="churn rounds per configuration (default 5, --quick 3)")
+    ap.add_argument("--churn-seconds", type=float, help="seconds per churn run (default 6, --quick 2)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2,
                     help="churn threads (default nproc)")
     ap.add_argument("--sources", type=int, default=8, help="churn source addresses (default 8)")
@@ -899,8 +949,8 @@ def parse_args(argv):
     ap.add_argument("--time-cmd", type=int, metavar="N", help=argparse.SUPPRESS)
     ap.add_argument("cmd", nargs="*", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    a.rounds = a.rounds or (2 if a.quick else 3)
-    a.churn_seconds = a.churn_seconds or (3 if a.quick else 8)
+    a.rounds = a.rounds or (3 if a.quick else 5)
+    a.churn_seconds = a.churn_seconds or (2 if a.quick else 6)
     a.scrapes = a.scrapes or (10 if a.quick else 20)
     a.audits = 2 if a.quick else 3
     return a
