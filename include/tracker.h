@@ -112,7 +112,7 @@ void tracker__audit_netns(struct tracker *t, __u32 netns);
 /* owner_pid: from the socket inode (ss -p style), 0 if unknown. */
 void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *d, __u32 owner_pid);
 void tracker__audit_end(struct tracker *t, __u64 now_ns);
-/* True if the socket is unknown or has no owner yet (so the caller resolves inodes lazily). */
+/* True if the table does not know the socket (so the caller resolves its owner from /proc). */
 bool tracker__needs_owner(struct tracker *t, __u64 cookie);
 
 const struct tracker_stats *tracker__stats(const struct tracker *t);

@@ -115,14 +115,20 @@ static void reconcile(struct tracker *t, const char *proc_root, struct dump_buf 
 		__u32 pid = 0;
 
 		if (x->d.inode && tracker__needs_owner(t, x->d.cookie)) {
-			if (!owners)
+			if (!owners) {
+				h->drain(h->ctx);
 				owners = inode_owner_map__build(proc_root);
+				h->drain(h->ctx);
+			}
 			if (owners)
 				pid = (__u32)inode_owner_map__lookup(owners, x->d.inode);
 		}
 		tracker__audit_add(t, x->netns, &x->d, pid);
 		if (h->observe)
 			h->observe(h->ctx, x->netns, &x->d);
+		/* Keep reading events while reconciling a big table: the ring buffer is finite. */
+		if ((i & 4095) == 4095)
+			h->drain(h->ctx);
 	}
 	inode_owner_map__free(owners);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kernel_enums.h"
 #include "log.h"
 #include "trace_output.h"
 
@@ -141,6 +142,7 @@ int cmd_trace(int argc, char **argv)
 		session__close(&s);
 		return EXIT_RUNTIME;
 	}
+	kernel_enums__load(); /* reset reason names, where the kernel has them */
 	trace_output__init(&a.out, stdout, a.json);
 	a.out.filter = filter;
 	fprintf(stderr, "tcpstate: tracing TCP (%s); Ctrl-C to stop\n", tracer__mode(s.tracer));

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "kernel_enums.h"
 #include "trace_output.h"
 
 static const char *const kind_names[TS_EV_KIND_MAX] = {
@@ -85,7 +86,10 @@ static void event_text(const struct ev_view *v, char *buf, size_t len)
 		snprintf(buf, len, "ERROR %s", errno_name((int)e->aux, err, sizeof(err)));
 		break;
 	case TS_EV_RESET_SENT:
-		snprintf(buf, len, "RESET_SENT reason=%u", e->aux);
+		if (kernel_enums__reset_reason(e->aux))
+			snprintf(buf, len, "RESET_SENT %s", kernel_enums__reset_reason(e->aux));
+		else
+			snprintf(buf, len, "RESET_SENT reason=%u", e->aux);
 		break;
 	default:
 		snprintf(buf, len, "%s", kind_names[e->kind]);
@@ -143,9 +147,15 @@ static void print_json_kind_fields(FILE *f, const struct ev_view *v)
 		fprintf(f, ",\"state\":\"%s\",\"retransmit\":\"%s\"", tcp_state_name(e->newstate),
 			e->aux < TS_RETRANS_KIND_MAX ? retrans_names[e->aux] : "unknown");
 		break;
-	case TS_EV_RESET_SENT:
-		fprintf(f, ",\"state\":\"%s\",\"reason\":%u", tcp_state_name(e->newstate), e->aux);
+	case TS_EV_RESET_SENT: {
+		const char *why = kernel_enums__reset_reason(e->aux);
+
+		fprintf(f, ",\"state\":\"%s\",\"reason_code\":%u", tcp_state_name(e->newstate),
+			e->aux);
+		if (why)
+			fprintf(f, ",\"reason\":\"%s\"", why);
 		break;
+	}
 	case TS_EV_SOCK_ERROR:
 		fprintf(f, ",\"state\":\"%s\",\"errno\":\"%s\"", tcp_state_name(e->newstate),
 			errno_name((int)e->aux, err, sizeof(err)));

@@ -666,9 +666,9 @@ void tracker__audit_netns(struct tracker *t, __u32 netns)
 
 bool tracker__needs_owner(struct tracker *t, __u64 cookie)
 {
-	struct sock_entry *s = sock_table__lookup(t->socks, cookie);
-
-	return !s || !s->owner;
+	/* Only sockets the table does not know: resolving owners scans all of /proc, and an
+	 * ownerless socket the table knows would otherwise cost that scan at every audit. */
+	return !sock_table__lookup(t->socks, cookie);
 }
 
 static void audit_fill_from_diag(struct sock_entry *s, __u32 netns, const struct diag_sock *d)
