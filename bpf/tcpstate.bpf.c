@@ -125,18 +125,28 @@ static __always_inline bool owner_context(int oldstate, int newstate)
 	return false;
 }
 
-static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie, __u8 cookie_flag,
-					    int oldstate, int newstate)
+/* Reserve an event about a TCP socket and fill the common fields; NULL if not TCP or no room. */
+static __always_inline struct ts_event *event_start(const struct sock *sk, __u16 kind)
 {
 	struct ts_event *e;
 
 	if (!sk_is_tcp(sk))
-		return 0;
+		return NULL;
 	e = event_reserve();
 	if (!e)
-		return 0;
-	fill_task(e, TS_EV_STATE);
+		return NULL;
+	fill_task(e, kind);
 	fill_sock(e, sk);
+	return e;
+}
+
+static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie, __u8 cookie_flag,
+					    int oldstate, int newstate)
+{
+	struct ts_event *e = event_start(sk, TS_EV_STATE);
+
+	if (!e)
+		return 0;
 	e->cookie = cookie;
 	e->oldstate = oldstate;
 	e->newstate = newstate;
@@ -200,13 +210,11 @@ static __always_inline int handle_accept(long fd)
 		return 0;
 	sock = BPF_CORE_READ(file, private_data);
 	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || !sk_is_tcp(sk))
+	if (!sk)
 		return 0;
-	e = event_reserve();
+	e = event_start(sk, TS_EV_ACCEPT);
 	if (!e)
 		return 0;
-	fill_task(e, TS_EV_ACCEPT);
-	fill_sock(e, sk);
 	/* Same keying as set_state_tp when no cookie exists (classic fallback). */
 	e->cookie = sk_cookie_read(sk);
 	e->flags = TS_F_OWNER_CTX;
@@ -236,15 +244,10 @@ int accept_exit(struct trace_event_raw_sys_exit *ctx)
 /* Events about one socket outside state changes: the task is never assumed to be the owner. */
 static __always_inline int emit_sock_event(const struct sock *sk, __u16 kind, __u32 aux, __u32 aux2)
 {
-	struct ts_event *e;
+	struct ts_event *e = event_start(sk, kind);
 
-	if (!sk_is_tcp(sk))
-		return 0;
-	e = event_reserve();
 	if (!e)
 		return 0;
-	fill_task(e, kind);
-	fill_sock(e, sk);
 	e->cookie = bpf_get_socket_cookie((void *)sk);
 	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
 	e->flags = 0;

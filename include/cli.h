@@ -28,6 +28,24 @@ void cli_read_kernel_settings(struct session_opts *o);
 /* Print the "unknown option" style error for argv element and return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *what);
 
+/* Options every tracing command shares (getopt_long values and table entries). */
+enum {
+	CLI_OPT_RINGBUF = 400,
+	CLI_OPT_MAX_SOCKETS,
+	CLI_OPT_FORCE_TP,
+};
+
+#define CLI_COMMON_OPTIONS                                                                         \
+	{ "ringbuf-kb", required_argument, NULL, CLI_OPT_RINGBUF },                                \
+		{ "max-sockets", required_argument, NULL, CLI_OPT_MAX_SOCKETS },                   \
+		{ "force-tracepoint", no_argument, NULL, CLI_OPT_FORCE_TP },                       \
+		{ "verbose", no_argument, NULL, 'v' }
+
+/*
+ * Handle one of the shared options (--ringbuf-kb, --max-sockets, --force-tracepoint,
+ * --verbose). Returns 0 if handled, EXIT_USAGE for a bad value, -1 if c is not one of them.
+ */
+int cli_parse_common(int c, const char *arg, struct session_opts *so);
 /* Describe the option getopt_long just rejected (call right after it returned '?'). */
 const char *cli_bad_option(int argc, char **argv);
 

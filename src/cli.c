@@ -102,3 +102,25 @@ int cli_parse_ringbuf(const char *s, __u32 *bytes)
 	*bytes = (__u32)kb * 1024;
 	return 0;
 }
+
+int cli_parse_common(int c, const char *arg, struct session_opts *so)
+{
+	long v;
+
+	switch (c) {
+	case CLI_OPT_RINGBUF:
+		return cli_parse_ringbuf(arg, &so->ringbuf_bytes) ? EXIT_USAGE : 0;
+	case CLI_OPT_MAX_SOCKETS:
+		if (cli_parse_long("max-sockets", arg, 16, 1 << 26, &v))
+			return EXIT_USAGE;
+		so->tracker.max_sockets = (__u32)v;
+		return 0;
+	case CLI_OPT_FORCE_TP:
+		so->force_tracepoint = true;
+		return 0;
+	case 'v':
+		log_verbose = true;
+		return 0;
+	}
+	return -1;
+}

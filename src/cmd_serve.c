@@ -41,10 +41,7 @@ enum {
 	OPT_MAX_PROCS,
 	OPT_MAX_REMOTES,
 	OPT_PID_LABEL,
-	OPT_RINGBUF,
-	OPT_MAX_SOCKETS,
 	OPT_BATCH,
-	OPT_FORCE_TP,
 };
 
 static const struct option serve_options[] = {
@@ -53,12 +50,9 @@ static const struct option serve_options[] = {
 	{ "max-processes", required_argument, NULL, OPT_MAX_PROCS },
 	{ "max-remotes", required_argument, NULL, OPT_MAX_REMOTES },
 	{ "pid-label", no_argument, NULL, OPT_PID_LABEL },
-	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF },
-	{ "max-sockets", required_argument, NULL, OPT_MAX_SOCKETS },
 	{ "batch-ms", required_argument, NULL, OPT_BATCH },
-	{ "force-tracepoint", no_argument, NULL, OPT_FORCE_TP },
-	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	CLI_COMMON_OPTIONS,
 	{},
 };
 
@@ -101,26 +95,13 @@ static int serve_parse_one(int c, struct serve_args *a)
 	case OPT_PID_LABEL:
 		a->mo.pid_label = true;
 		return 0;
-	case OPT_RINGBUF:
-		return cli_parse_ringbuf(optarg, &a->so.ringbuf_bytes) ? EXIT_USAGE : 0;
-	case OPT_MAX_SOCKETS:
-		if (cli_parse_long("max-sockets", optarg, 16, 1 << 26, &v))
-			return EXIT_USAGE;
-		a->so.tracker.max_sockets = (__u32)v;
-		return 0;
 	case OPT_BATCH:
 		if (cli_parse_long("batch-ms", optarg, 1, 10000, &v))
 			return EXIT_USAGE;
 		a->so.poll_ms = (__u32)v;
 		return 0;
-	case OPT_FORCE_TP:
-		a->so.force_tracepoint = true;
-		return 0;
-	case 'v':
-		log_verbose = true;
-		return 0;
 	}
-	return -1;
+	return cli_parse_common(c, optarg, &a->so);
 }
 
 static int serve_parse(int argc, char **argv, struct serve_args *a)

@@ -30,7 +30,7 @@ static const char snapshot_usage[] =
 	"  -v, --verbose          show libbpf's messages\n"
 	"  -h, --help             show this help\n";
 
-enum { OPT_NO_FINAL = 256, OPT_AUDIT_INT, OPT_RINGBUF, OPT_MAX_SOCKETS, OPT_FORCE_TP };
+enum { OPT_NO_FINAL = 256, OPT_AUDIT_INT };
 
 static const struct option snapshot_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
@@ -38,11 +38,8 @@ static const struct option snapshot_options[] = {
 	{ "top", required_argument, NULL, 'n' },
 	{ "no-final-audit", no_argument, NULL, OPT_NO_FINAL },
 	{ "audit-interval", required_argument, NULL, OPT_AUDIT_INT },
-	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF },
-	{ "max-sockets", required_argument, NULL, OPT_MAX_SOCKETS },
-	{ "force-tracepoint", no_argument, NULL, OPT_FORCE_TP },
-	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	CLI_COMMON_OPTIONS,
 	{},
 };
 
@@ -57,7 +54,7 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 {
 	__u64 ns;
 	long v;
-	int c;
+	int c, err;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "d:jn:vh", snapshot_options, NULL)) != -1) {
@@ -82,26 +79,15 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 				return EXIT_USAGE;
 			a->so.audit_interval_ms = (__u32)(ns / 1000000) ?: 1;
 			break;
-		case OPT_RINGBUF:
-			if (cli_parse_ringbuf(optarg, &a->so.ringbuf_bytes))
-				return EXIT_USAGE;
-			break;
-		case OPT_MAX_SOCKETS:
-			if (cli_parse_long("max-sockets", optarg, 16, 1 << 26, &v))
-				return EXIT_USAGE;
-			a->so.tracker.max_sockets = (__u32)v;
-			break;
-		case OPT_FORCE_TP:
-			a->so.force_tracepoint = true;
-			break;
-		case 'v':
-			log_verbose = true;
-			break;
 		case 'h':
 			fputs(snapshot_usage, stdout);
 			exit(0);
 		default:
-			return cli_usage_error("snapshot", cli_bad_option(argc, argv));
+			err = cli_parse_common(c, optarg, &a->so);
+			if (err < 0)
+				return cli_usage_error("snapshot", cli_bad_option(argc, argv));
+			if (err)
+				return err;
 		}
 	}
 	if (optind < argc)

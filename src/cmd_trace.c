@@ -25,6 +25,7 @@ static const char trace_usage[] =
 	"                         (comma-separated: syn_sent,established,close_wait,time_wait,...)\n"
 	"  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C or SIGTERM)\n"
 	"      --ringbuf-kb KB    ring buffer size, a power of two (default 4096)\n"
+	"      --max-sockets N    socket table limit (default 1048576)\n"
 	"      --no-seed          do not read existing sockets from sock_diag at start\n"
 	"      --force-tracepoint use the classic tracepoint instead of tp_btf (for testing)\n"
 	"  -v, --verbose          show libbpf's messages\n"
@@ -32,7 +33,7 @@ static const char trace_usage[] =
 	"\n"
 	"On exit prints how many events were seen and how many the kernel lost (ring buffer full).\n";
 
-enum { OPT_RINGBUF = 256, OPT_NO_SEED, OPT_FORCE_TP };
+enum { OPT_NO_SEED = 256 };
 
 static const struct option trace_options[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -40,11 +41,9 @@ static const struct option trace_options[] = {
 	{ "port", required_argument, NULL, 'P' },
 	{ "state", required_argument, NULL, 's' },
 	{ "duration", required_argument, NULL, 'd' },
-	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF },
 	{ "no-seed", no_argument, NULL, OPT_NO_SEED },
-	{ "force-tracepoint", no_argument, NULL, OPT_FORCE_TP },
-	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	CLI_COMMON_OPTIONS,
 	{},
 };
 
@@ -58,7 +57,7 @@ struct trace_args {
 static int trace_parse(int argc, char **argv, struct trace_args *a)
 {
 	long v;
-	int c;
+	int c, err;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "jp:P:s:d:vh", trace_options, NULL)) != -1) {
@@ -84,24 +83,18 @@ static int trace_parse(int argc, char **argv, struct trace_args *a)
 			if (cli_parse_seconds("duration", optarg, 31536000, &a->duration_ns))
 				return EXIT_USAGE;
 			break;
-		case OPT_RINGBUF:
-			if (cli_parse_ringbuf(optarg, &a->so.ringbuf_bytes))
-				return EXIT_USAGE;
-			break;
 		case OPT_NO_SEED:
 			a->so.seed = false;
-			break;
-		case OPT_FORCE_TP:
-			a->so.force_tracepoint = true;
-			break;
-		case 'v':
-			log_verbose = true;
 			break;
 		case 'h':
 			fputs(trace_usage, stdout);
 			exit(0);
 		default:
-			return cli_usage_error("trace", cli_bad_option(argc, argv));
+			err = cli_parse_common(c, optarg, &a->so);
+			if (err < 0)
+				return cli_usage_error("trace", cli_bad_option(argc, argv));
+			if (err)
+				return err;
 		}
 	}
 	if (optind < argc)
