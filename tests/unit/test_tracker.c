@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests for the tracker with synthetic events (no BPF): owner attribution, the TIME_WAIT
+ * model, resets, expiry and audit reconciliation.
+ */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "tracker.h"
+#include "testlib.h"
+
+#define SEC 1000000000ull
+#define NS 4026531840u
+
+static struct tracker *new_tracker(void)
+{
+	struct tracker_opts o = {
+		.max_sockets = 1000,
+		.max_procs = 100,
+		.time_wait_ns = 60 * SEC,
+		.fin_timeout_ns = 60 * SEC,
+		.proc_root = FIXTURES "/proc",
+	};
+
+	return tracker__new(&o);
+}
+
+/* A state event for cookie with local port sport and remote dport on 127.0.0.1. */
+static void state(struct tracker *t, __u64 ts, __u64 cookie, int old, int new, __u16 sport,
+		  __u16 dport, __u32 pid, const char *comm, __u8 flags)
+{
+	struct ts_event e = { .ts_ns = ts, .cookie = cookie, .kind = TS_EV_STATE, .oldstate = old,
+			      .newstate = new, .family = AF_INET, .sport = sport, .dport = dport,
+			      .netns = NS, .pid = pid, .flags = flags };
+
+	e.saddr[0] = e.daddr[0] = 127;
+	e.saddr[3] = e.daddr[3] = 1;
+	snprintf(e.comm, sizeof(e.comm), "%s", comm);
+	tracker__apply(t, &e, sizeof(e), NULL);
+}
+
+static void simple(struct tracker *t, __u64 ts, __u64 kind_cookie, __u16 kind, __u32 pid)
+{
+	struct ts_event e = { .ts_ns = ts, .cookie = kind_cookie, .kind = kind, .pid = pid,
+			      .family = AF_INET, .netns = NS, .flags = TS_F_OWNER_CTX };
+
+	snprintf(e.comm, sizeof(e.comm), "server");
+	tracker__apply(t, &e, sizeof(e), NULL);
+}
+
+static const __u32 *host(struct tracker *t)
+{
+	return tracker__stats(t)->by_state;
+}
+
+/* Client 100 (pid 10) connects to listener 1 (pid 20) port 80; child 200 is accepted. */
+static void connect_and_accept(struct tracker *t)
+{
+	state(t, 1 * SEC, 1, TCP_CLOSE, TCP_LISTEN, 80, 0, 20, "server", TS_F_OWNER_CTX);
+	state(t, 2 * SEC, 100, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, 2 * SEC + 1000, 100, TCP_SYN_SENT, TCP_ESTABLISHED, 5000, 80, 99, "noise", 0);
+	state(t, 2 * SEC + 2000, 200, TCP_LISTEN, TCP_SYN_RECV, 80, 5000, 99, "noise", 0);
+	state(t, 2 * SEC + 3000, 200, TCP_SYN_RECV, TCP_ESTABLISHED, 80, 5000, 99, "noise", 0);
+	simple(t, 3 * SEC, 200, TS_EV_ACCEPT, 21);
+}
+
+static void test_owners_survive_softirq_transitions(void)
+{
+	struct tracker *t = new_tracker();
+	struct proc_table *pt = tracker__procs(t);
+
+	connect_and_accept(t);
+	/* the client closes first: the server's child enters CLOSE_WAIT in softirq (pid 99) */
+	state(t, 4 * SEC, 200, TCP_ESTABLISHED, TCP_CLOSE_WAIT, 80, 5000, 99, "noise", 0);
+	CHECK_EQ_INT(host(t)[TCP_CLOSE_WAIT], 1, "host CLOSE_WAIT");
+	CHECK_EQ_INT(proc_table__find(pt, 21)->states[TCP_CLOSE_WAIT], 1,
+		     "CLOSE_WAIT of the accepting pid 21");
+	CHECK(proc_table__find(pt, 99) == NULL, "on-CPU pid 99 was never charged");
+	CHECK_EQ_INT(proc_table__find(pt, 10)->states[TCP_ESTABLISHED], 1, "client ESTABLISHED");
+	CHECK_EQ_INT(proc_table__find(pt, 20)->states[TCP_LISTEN], 1, "listener of pid 20");
+	tracker__free(t);
+}
+
+static void test_time_wait_model(void)
+{
+	struct tracker *t = new_tracker();
+
+	connect_and_accept(t);
+	state(t, 4 * SEC, 100, TCP_ESTABLISHED, TCP_FIN_WAIT1, 5000, 80, 10, "client",
+	      TS_F_OWNER_CTX);
+	state(t, 4 * SEC + 10, 100, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 5000, 80, 99, "noise", 0);
+	/* orphaned FIN_WAIT2: the peer's FIN has not arrived, so no TIME_WAIT yet */
+	state(t, 4 * SEC + 20, 100, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 99, "noise", 0);
+	CHECK_EQ_INT(host(t)[TCP_FIN_WAIT2], 1, "orphan FIN_WAIT2 timewait sock");
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT before the peer's FIN");
+	/* the server closes: its child CLOSE_WAIT -> LAST_ACK promotes the client to TIME_WAIT */
+	state(t, 5 * SEC, 200, TCP_ESTABLISHED, TCP_CLOSE_WAIT, 80, 5000, 99, "noise", 0);
+	state(t, 5 * SEC + 10, 200, TCP_CLOSE_WAIT, TCP_LAST_ACK, 80, 5000, 21, "server",
+	      TS_F_OWNER_CTX);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "TIME_WAIT after the peer's close");
+	CHECK_EQ_INT(host(t)[TCP_FIN_WAIT2], 0, "FIN_WAIT2 after promotion");
+	CHECK_EQ_INT(proc_table__find(tracker__procs(t), 10)->states[TCP_TIME_WAIT], 1,
+		     "TIME_WAIT charged to the closing client");
+	state(t, 5 * SEC + 20, 200, TCP_LAST_ACK, TCP_CLOSE, 0, 5000, 99, "noise", 0);
+	CHECK_EQ_INT(host(t)[TCP_LAST_ACK], 0, "LAST_ACK gone");
+	tracker__tick(t, 5 * SEC + 59 * SEC);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "TIME_WAIT before 60 s");
+	tracker__tick(t, 5 * SEC + 61 * SEC);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT expired after 60 s");
+	CHECK_EQ_INT(sock_table__count(tracker__socks(t)), 1, "only the listener is left");
+	tracker__free(t);
+}
+
+static void test_fin_received_close_is_time_wait_and_reset_is_not(void)
+{
+	struct tracker *t = new_tracker();
+
+	state(t, SEC, 7, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, SEC, 7, TCP_SYN_SENT, TCP_ESTABLISHED, 6000, 80, 0, "", 0);
+	state(t, SEC, 7, TCP_ESTABLISHED, TCP_FIN_WAIT1, 6000, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, SEC, 7, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 6000, 80, 0, "", 0);
+	state(t, SEC, 7, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 0, "", TS_F_FIN_RCVD);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "FIN received then close: TIME_WAIT");
+	state(t, SEC, 8, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, SEC, 8, TCP_SYN_SENT, TCP_ESTABLISHED, 6001, 80, 0, "", 0);
+	state(t, SEC, 8, TCP_ESTABLISHED, TCP_FIN_WAIT1, 6001, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, SEC, 8, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 6001, 80, 0, "", 0);
+	simple(t, SEC, 8, TS_EV_RESET_RECV, 0);
+	state(t, SEC, 8, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 0, "", TS_F_FIN_RCVD);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "reset close: no second TIME_WAIT");
+	CHECK_EQ_INT(proc_table__find(tracker__procs(t), 10)->resets_recv, 1, "reset charged");
+	tracker__free(t);
+}
+
+static void test_audit_repairs_drift(void)
+{
+	struct tracker *t = new_tracker();
+	struct diag_sock d = { .cookie = 500, .inode = 1234, .state = TCP_CLOSE_WAIT,
+			       .family = AF_INET, .sport = 80, .dport = 7000 };
+
+	connect_and_accept(t); /* listener 1, client 100, child 200 */
+	tracker__audit_begin(t, 10 * SEC);
+	tracker__audit_netns(t, NS);
+	tracker__audit_end(t, 10 * SEC); /* seeding pass: nothing dumped */
+	CHECK_EQ_INT(sock_table__count(tracker__socks(t)), 0, "stale sockets removed");
+	tracker__audit_begin(t, 20 * SEC);
+	tracker__audit_netns(t, NS);
+	tracker__audit_add(t, NS, &d, 21);
+	tracker__audit_end(t, 20 * SEC);
+	CHECK_EQ_INT(host(t)[TCP_CLOSE_WAIT], 1, "missing CLOSE_WAIT added");
+	CHECK_EQ_INT(tracker__stats(t)->corrections[TCP_CLOSE_WAIT][AUDIT_MISSING], 1,
+		     "missing correction counted");
+	CHECK_EQ_INT(proc_table__find(tracker__procs(t), 21)->states[TCP_CLOSE_WAIT], 1,
+		     "owner from the inode map");
+	tracker__free(t);
+}
+
+TEST_MAIN("tracker", TL_CASE(test_owners_survive_softirq_transitions),
+	  TL_CASE(test_time_wait_model), TL_CASE(test_fin_received_close_is_time_wait_and_reset_is_not),
+	  TL_CASE(test_audit_repairs_drift))
