@@ -5,8 +5,10 @@
 Usage: run_bench.py [--build DIR] [--quick] [--rounds N] [--churn-seconds S] [--json PATH]
 
 Rows (each footnoted in the output with how it was measured):
-  1. connection churn rate without a tracer vs with `tcpstate serve` -> overhead %
-  2. the same with libbpf-tools tcpstates; events lost by each tracer at the same load
+  1. connection churn rate without a tracer vs with `tcpstate serve` -> overhead %, both as
+     throughput and as CPU per connection (the latter barely moved by other work on the host)
+  2. the same with libbpf-tools tcpstates; events lost by each tracer at the same load, at the
+     machine's limit and at a fixed rate that leaves CPU to spare
   3. tcpstate's CPU seconds per million events; peak RSS; RSS and table bytes per tracked socket
   4. time of one /metrics scrape with 100k TIME_WAIT sockets vs node_exporter's tcpstat
      collector, `ss -s` and a full sock_diag dump (`ss -tan`)
@@ -146,6 +148,29 @@ def proc_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def ksoftirqd_cpu_seconds():
+    """utime + stime of all ksoftirqd threads: softirq work deferred out of churn's context."""
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if not f.read().startswith("ksoftirqd/"):
+                    continue
+        except OSError:
+            continue
+        total += proc_cpu_seconds(pid) or 0.0
+    return total
+
+
+def host_busy_cpu_seconds():
+    """CPU seconds the whole machine spent busy (user, nice, system, irq, softirq)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / CLK_TCK
+
+
 def proc_mem_kib(pid):
     """{'VmRSS': kib, 'VmHWM': kib} of pid."""
     out = {}
@@ -158,6 +183,19 @@ def proc_mem_kib(pid):
     except OSError:
         pass
     return out
+
+
+def perf_event_fds(pid):
+    n = 0
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                n += os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[perf_event]"
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return n
 
 
 def sockstat_tw(ns):
@@ -333,14 +371,15 @@ class Tcpstate:
                      metrics=m)
         return s
 
-    def settle(self, timeout=5.0):
-        """Wait until the event counter stops moving (ring buffer drained); the last sample."""
+    def settle(self, timeout=3.0, quiet_rate=10_000):
+        """Wait until events arrive slower than quiet_rate/s (the ring buffer is drained; other
+        work on the host may keep a trickle going); the last sample."""
         last = self.sample()
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        while last.get("events") is not None and time.monotonic() < end:
             time.sleep(0.25)
             s = self.sample()
-            if s.get("events") == last.get("events"):
+            if s["events"] - last["events"] < quiet_rate * 0.25:
                 return s
             last = s
         return last
@@ -366,8 +405,10 @@ class Tcpstates:
     def start(self):
         self.p = JANITOR.spawn([TCPSTATES], stdout=self.out, stderr=subprocess.PIPE, text=True)
         self.err = StderrWatcher(self.p.stderr)
+        # Its header may sit in stdio's buffer: it is attached once its per-CPU perf buffer
+        # fds exist (made after attach).
         end = time.monotonic() + 20
-        while os.path.getsize(self.out.name) == 0:  # the header is printed once attached
+        while perf_event_fds(self.p.pid) < (os.cpu_count() or 1):
             if self.p.poll() is not None or time.monotonic() > end:
                 JANITOR.stop(self.p)
                 raise BenchError(f"{TCPSTATES} did not start: {self.err.text()[-500:]}")
@@ -480,37 +521,42 @@ class Bench:
 
     # -- phase A: churn with and without tracers (rows 1, 2, 3a) ---------------------------
 
-    def churn_once(self, ns):
+    def churn_once(self, ns, rate):
         a = self.args
         argv = [self.churn, "--addr", "127.0.0.1", "--port", "0", "--duration",
-                str(a.churn_seconds), "--threads", str(a.threads), "--close", "client-first",
-                "--sources", str(a.sources)]
-        if a.rate:
-            argv += ["--rate", str(a.rate)]
+                str(a.churn_seconds), "--threads", str(a.threads), "--server-threads",
+                str(a.server_threads), "--close", "client-first", "--sources", str(a.sources)]
+        if rate:
+            argv += ["--rate", str(rate)]
         # churn is the only child reaped meanwhile: the RUSAGE_CHILDREN delta is its CPU time,
         # including the softirq work (and BPF programs) run in its context.
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        k0, h0 = ksoftirqd_cpu_seconds(), host_busy_cpu_seconds()
         r = run(in_netns(ns, argv), timeout=a.churn_seconds + 60)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        k1, h1 = ksoftirqd_cpu_seconds(), host_busy_cpu_seconds()
         for line in reversed(r.stdout.splitlines()):
             if line.startswith("{"):
                 d = json.loads(line)
                 d["cpu"] = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+                d["ksoftirqd_cpu"] = k1 - k0
+                d["host_busy_cpu"] = h1 - h0
                 return d
         raise BenchError(f"churn printed no JSON line: {r.stdout[-300:]} {r.stderr[-300:]}")
 
-    def churn_run(self, config):
+    def churn_run(self, config, rate=None):
         """One churn phase in a fresh namespace with config none|tcpstate|tcpstates."""
+        rate = self.args.rate if rate is None else rate
         ns = self.new_netns("churn")
-        res = {"config": config}
+        res, a = {"config": config}, self.args
         try:
             if config == "none":
-                res["churn"] = self.churn_once(ns)
+                res["churn"] = self.churn_once(ns, rate)
             elif config == "tcpstate":
                 t = Tcpstate(self, self.tracer_kind).start()
                 try:
                     s0 = t.sample()
-                    res["churn"] = self.churn_once(ns)
+                    res["churn"] = self.churn_once(ns, rate)
                     s1 = t.settle() if self.serve_ok else (time.sleep(1.0) or t.sample())
                 finally:
                     final = t.stop()
@@ -528,7 +574,7 @@ class Bench:
                 t = Tcpstates().start()
                 c0 = t.cpu()
                 try:
-                    res["churn"] = self.churn_once(ns)
+                    res["churn"] = self.churn_once(ns, rate)
                     time.sleep(1.0)
                     c1 = t.cpu()
                 finally:
@@ -538,9 +584,14 @@ class Bench:
             JANITOR.del_netns(ns)
         res["rate"] = res["churn"].get("conn_per_sec")
         conns = res["churn"].get("connections")
-        if conns:  # CPU per connection: churn itself plus the tracer's process
-            res["us_per_conn"] = (res["churn"]["cpu"] + res.get("cpu", 0)) / conns * 1e6
-        log(f"churn {config:9s}: {res['rate']:.0f} conn/s"
+        if conns:  # CPU per connection: churn, ksoftirqd and the tracer's process
+            ours = res["churn"]["cpu"] + res["churn"]["ksoftirqd_cpu"] + res.get("cpu", 0)
+            res["us_per_conn"] = ours / conns * 1e6
+            res["tracer_us_per_conn"] = res.get("cpu", 0) / conns * 1e6
+            # Busy CPU of the machine not explained by this run: other work on the host.
+            res["other_load"] = max(0.0, res["churn"]["host_busy_cpu"] - ours) / \
+                (a.churn_seconds * os.cpu_count())
+        log(f"churn {config:9s}{' at ' + str(rate) if rate else ''}: {res['rate']:.0f} conn/s"
             + (f", {fmt_num(res.get('events'))} events, {fmt_num(res.get('lost'))} lost, "
                f"cpu {res.get('cpu'):.2f}s" if config != "none" else ""))
         time.sleep(1.0)  # let the dying namespace's sockets be purged before the next phase
@@ -554,6 +605,10 @@ class Bench:
             for c in order:
                 runs[c].append(self.churn_run(c))
         self.raw["churn"] = runs
+        # Loss when the machine has CPU to spare: a fixed rate well under saturation.
+        if self.args.loss_rate:
+            for c in configs[1:]:
+                runs[c + "@rate"] = [self.churn_run(c, self.args.loss_rate)]
         return runs
 
     # -- phase B: many sockets (rows 3b, 4, 5) --------------------------------------------
@@ -702,45 +757,71 @@ class Bench:
         mine = [r["rate"] for r in runs["tcpstate"]]
         peer = [r["rate"] for r in runs.get("tcpstates", [])]
 
+        def per_round(with_rates):
+            return [100.0 * (1 - w / b) for w, b in zip(with_rates, base)]
+
         def overhead(with_rates):
             # Per round: 1 - with/without (runs of a round are back to back); median of rounds.
-            return median([100.0 * (1 - w / b) for w, b in zip(with_rates, base)])
+            return median(per_round(with_rates))
+
+        def spread(xs):
+            return ", ".join(f"{x:+.0f}" for x in xs)
 
         ov_mine, ov_peer = overhead(mine), overhead(peer) if peer else None
+        timeouts = sum(r["churn"].get("connect_timeouts", 0) for rs in runs.values() for r in rs)
         base_cost = [r.get("us_per_conn") for r in runs["none"]]
+
+        def cost_rounds(cfg):
+            return [100.0 * (r["us_per_conn"] / b - 1) for r, b in zip(runs.get(cfg, []), base_cost)
+                    if r.get("us_per_conn") and b]
 
         def cost_overhead(cfg):
             # Per round: cost_with/cost_without - 1; median of rounds.
-            rs = runs.get(cfg, [])
-            return median([100.0 * (r["us_per_conn"] / b - 1) for r, b in zip(rs, base_cost)
-                           if r.get("us_per_conn") and b]) if rs else None
+            return median(cost_rounds(cfg)) if runs.get(cfg) else None
 
         cov_mine, cov_peer = cost_overhead("tcpstate"), cost_overhead("tcpstates")
-        conf = (f"churn {a.threads} threads, close client-first, {a.sources} sources, "
+        conf = (f"churn {a.threads}+{a.server_threads} threads, close client-first, "
+                f"{a.sources} sources, "
                 f"{a.churn_seconds}s x {a.rounds} rounds, rate {'max' if not a.rate else a.rate}")
         self.row("1. churn conn/s: tcpstate vs no tracer", fmt_num(median(mine)) + via,
                  fmt_num(median(base)) + " (none)", ratio(median(mine), median(base)), "-", None,
                  f"{conf}; order rotated each round; medians")
         self.row("   overhead vs no tracer", fmt_pct(ov_mine) + via,
                  fmt_pct(ov_peer) + " (tcpstates)" if peer else "n/a (no tcpstates)",
-                 ratio(ov_mine, ov_peer) if peer else "-",
+                 ratio_pos(ov_mine, ov_peer),
                  "<= 5% and < tcpstates",
                  met_all(ov_mine is not None and ov_mine <= 5,
                          ov_peer is None or (ov_mine is not None and ov_mine < ov_peer)),
-                 "overhead = 1 - rate_with/rate_without of the same round; median of rounds; "
-                 "sensitive to whatever else runs on the host")
+                 "overhead = 1 - rate_with/rate_without of the same round; median of rounds "
+                 f"(per round, %: tcpstate {spread(per_round(mine))}"
+                 + (f"; tcpstates {spread(per_round(peer))}" if peer else "") +
+                 f"); sensitive to whatever else runs on the host; SYNs dropped on a full accept "
+                 f"queue (1 s client stall each): {timeouts}")
         cost_mine = median([r.get("us_per_conn") for r in runs["tcpstate"]])
+        proc_mine = median([r.get("tracer_us_per_conn") for r in runs["tcpstate"]])
+        cost_peer = median([r.get("us_per_conn") for r in runs.get("tcpstates", [])])
+        proc_peer = median([r.get("tracer_us_per_conn") for r in runs.get("tcpstates", [])])
+        other = median([100 * r["other_load"] for rs in runs.values() for r in rs
+                        if r.get("other_load") is not None])
         self.row("   CPU us per connection (churn+tracer)", fmt_f(cost_mine, 2) + via,
                  fmt_f(median(base_cost), 2) + " (none)", ratio(cost_mine, median(base_cost)), "-",
-                 None, "CPU time of churn (rusage, includes the softirq work and BPF programs "
-                 "run in its context) plus the tracer process's utime+stime, / connections made")
+                 None, "CPU time of churn (rusage: includes the softirq work and BPF programs "
+                 "run in its context) + ksoftirqd + the tracer process, / connections made; "
+                 f"other load on the host during the runs: {fmt_pct_plain(other)} of the machine "
+                 f"(median). Of tcpstate's {fmt_f(cost_mine, 2)} us, {fmt_f(proc_mine, 2)} us is "
+                 "its own process, the rest (over the baseline) runs in the kernel"
+                 + (f"; tcpstates: {fmt_f(cost_peer, 2)} us, {fmt_f(proc_peer, 2)} us in its "
+                    "process" if cost_peer is not None else ""))
         self.row("   overhead in CPU per connection", fmt_pct(cov_mine) + via,
                  fmt_pct(cov_peer) + " (tcpstates)" if peer else "n/a (no tcpstates)",
-                 ratio(cov_mine, cov_peer) if peer else "-", "<= 5% and < tcpstates",
+                 ratio_pos(cov_mine, cov_peer), "<= 5% and < tcpstates",
                  met_all(cov_mine is not None and cov_mine <= 5,
                          cov_peer is None or (cov_mine is not None and cov_mine < cov_peer)),
-                 "cost_with/cost_without - 1 per round, median; less sensitive to other load "
-                 "than throughput (CPU taken by other processes is not counted)")
+                 "cost_with/cost_without - 1 per round, median (per round, %: tcpstate "
+                 f"{spread(cost_rounds('tcpstate'))}"
+                 + (f"; tcpstates {spread(cost_rounds('tcpstates'))}" if peer else "") +
+                 "); less sensitive to other load than throughput (CPU taken by other "
+                 "processes is not counted)")
         if peer:
             self.row("2. churn conn/s: tcpstates vs no tracer", fmt_num(median(peer)),
                      fmt_num(median(base)) + " (none)", ratio(median(peer), median(base)), "-",
@@ -754,10 +835,21 @@ class Bench:
                  fmt_lost(lost_peer, ev_peer) + " (tcpstates)" if peer else "n/a",
                  "-", "0", lost_mine == 0 if lost_mine is not None else None,
                  "tcpstate: tcpstate_events_lost_total delta (serve) or JSON 'lost'; tcpstates: sum "
-                 "of its 'lost N events on CPU' lines; 'of N' = events seen (tcpstates: printed); "
+                 "of its 'lost N events on CPU' lines; 'of N' = events seen (tcpstates: printed) "
+                 "+ lost; "
                  "events are host-wide, other work on the host included"
                  + (f"; tcpstate audits during these runs: {audits:.0f}" if audits is not None
                     else ""))
+        if "tcpstate@rate" in runs:
+            rm, rp = runs["tcpstate@rate"][0], (runs.get("tcpstates@rate") or [{}])[0]
+            self.row(f"   events lost at {fmt_num(a.loss_rate)} conn/s",
+                     fmt_lost(rm.get("lost"), rm.get("events")) + via,
+                     fmt_lost(rp.get("lost"), rp.get("events")) + " (tcpstates)" if rp else "n/a",
+                     "-", "0", rm.get("lost") == 0 if rm.get("lost") is not None else None,
+                     f"one {a.churn_seconds}s churn run each at --rate {a.loss_rate} (achieved: "
+                     f"tcpstate {fmt_num(rm.get('rate'))}, tcpstates {fmt_num(rp.get('rate'))} "
+                     "conn/s): the machine has CPU to spare, so a consumer that keeps up loses "
+                     "nothing")
         cpu_mine = sum_or_none(r.get("cpu") for r in runs["tcpstate"])
         cpu_peer = sum_or_none(r.get("cpu") for r in runs.get("tcpstates", []))
         per_m = cpu_mine / ev_mine * 1e6 if cpu_mine is not None and ev_mine else None
@@ -778,18 +870,6 @@ class Bench:
                  "< 200 B", bps < 200 if bps is not None else None,
                  f"VmRSS delta after {HOLD_PAIRS} established loopback pairs were opened in a "
                  "private netns / tracked-socket delta (tcpstate_table_sockets)")
-        steps = {m["step"]: m for m in tw.get("memory", [])}
-        m0, m1 = steps.get("10k TIME_WAIT"), steps.get("100k TIME_WAIT")
-        if self.serve_ok and m0 and m1 and m1.get("sockets") and m0.get("sockets") is not None:
-            dsock = m1["sockets"] - m0["sockets"]
-            bps2 = (m1["VmRSS"] - m0["VmRSS"]) * 1024 / dsock if dsock > 0 else None
-            self.row(f"   RSS per tracked socket (+{fmt_num(dsock)} TIME_WAIT)", fmt_f(bps2, 0) + " B",
-                     f"{m0['VmRSS'] / 1024:.1f} -> {m1['VmRSS'] / 1024:.1f} MiB", "-", "< 200 B",
-                     bps2 < 200 if bps2 is not None else None,
-                     f"the same, while {TW_LARGE - TW_SMALL} more TIME_WAIT sockets were made "
-                     f"(table then held {fmt_num(m0['sockets'])} -> {fmt_num(m1['sockets'])} "
-                     "sockets); the table grows by doubling, so a step that crosses a doubling "
-                     "costs more per socket than one that does not")
         st = rss.get("snapshot_table") or {}
         if st.get("sockets"):
             self.row("   table bytes per socket (snapshot JSON)",
@@ -830,9 +910,6 @@ class Bench:
                      f"audit.last_seconds of `tcpstate snapshot --json --duration 0.2`, median of "
                      f"{len(au)}; sockets = its table.sockets over all namespaces, of which "
                      f"{fmt_num(tw_n)} TIME_WAIT in the test netns; ss -tan dumps the test netns only")
-        if self.serve_ok and sc.get("tcpstate_audit_metric") is not None:
-            self.row("   serve's own last audit (metric)", fmt_ms(sc["tcpstate_audit_metric"]), "-",
-                     "-", "-", None, "tcpstate_audit_duration_seconds from the last scrape")
 
     # -- output ----------------------------------------------------------------------------
 
@@ -906,6 +983,11 @@ def ratio(a, b):
     return f"{a / b:.2f}"
 
 
+def ratio_pos(a, b):
+    """Ratio of two overheads, only where both are positive (else it means nothing)."""
+    return ratio(a, b) if a is not None and b is not None and a > 0 and b > 0 else "-"
+
+
 def met_all(*conds):
     return all(conds)
 
@@ -918,6 +1000,10 @@ def fmt_pct(x):
     return "n/a" if x is None else f"{x:+.1f}%"
 
 
+def fmt_pct_plain(x):
+    return "n/a" if x is None else f"{x:.0f}%"
+
+
 def fmt_f(x, d):
     return "n/a" if x is None else f"{x:.{d}f}"
 
@@ -926,10 +1012,14 @@ def fmt_ms(x):
     return "n/a" if x is None else f"{x * 1000:.2f} ms"
 
 
-def fmt_lost(lost, events):
+def fmt_lost(lost, seen):
+    """lost of all (seen + lost) events, with the share lost."""
     if lost is None:
         return "n/a"
-    return f"{lost:,.0f} of {fmt_num(events)}" if events is not None else f"{lost:,.0f}"
+    if seen is None:
+        return f"{lost:,.0f}"
+    total = seen + lost
+    return f"{lost:,.0f} of {total:,.0f} ({100 * lost / total:.1f}%)" if total else "0 of 0"
 
 
 def parse_args(argv):
@@ -939,10 +1029,15 @@ def parse_args(argv):
     ap.add_argument("--quick", action="store_true", help="a ~1 minute version")
     ap.add_argument("--rounds", type=int, help="churn rounds per configuration (default 5, --quick 3)")
     ap.add_argument("--churn-seconds", type=float, help="seconds per churn run (default 6, --quick 2)")
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2,
-                    help="churn threads (default nproc)")
+    ap.add_argument("--threads", type=int, default=8 * (os.cpu_count() or 2),
+                    help="churn client threads (default 8 x nproc: keeps every CPU busy even "
+                    "while a thread waits 1 s on a dropped SYN)")
+    ap.add_argument("--server-threads", type=int, default=2 * (os.cpu_count() or 2),
+                    help="churn server threads (default 2 x nproc)")
     ap.add_argument("--sources", type=int, default=8, help="churn source addresses (default 8)")
     ap.add_argument("--rate", type=int, default=0, help="churn rate, 0 = as fast as possible")
+    ap.add_argument("--loss-rate", type=int, default=10_000,
+                    help="fixed churn rate (conn/s) of the extra loss runs; 0 = none")
     ap.add_argument("--scrapes", type=int, help="scrapes per exporter (default 20)")
     ap.add_argument("--json", help="where to write the figures (default BUILD/bench/results.json)")
     ap.add_argument("--scrape", nargs=2, metavar=("URL", "N"), help=argparse.SUPPRESS)
