@@ -88,10 +88,9 @@ static __always_inline void fill_sock(struct ts_event *e, const struct sock *sk)
 	}
 	e->__pad0 = 0;
 	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	e->cgroup_id = sk_cgroup_id(sk);
 }
 
-/* Fill time and the current task; the task is the owner only if the caller says so. */
+/* Fill time and the current task's ids; the task is the owner only if the caller says so. */
 static __always_inline void fill_task(struct ts_event *e, __u16 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -100,7 +99,19 @@ static __always_inline void fill_task(struct ts_event *e, __u16 kind)
 	e->kind = kind;
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
+	e->comm[0] = '\0';
+	e->cgroup_id = 0;
+}
+
+/*
+ * Name and cgroup of the owner, only where the current task is the owner: elsewhere they
+ * would be wrong, and reading them is a good part of an event's cost.
+ */
+static __always_inline void fill_owner(struct ts_event *e, const struct sock *sk)
+{
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->cgroup_id = sk_cgroup_id(sk);
+	e->flags |= TS_F_OWNER_CTX;
 }
 
 /*
@@ -152,7 +163,7 @@ static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie,
 	e->newstate = newstate;
 	e->flags = cookie_flag;
 	if (owner_context(oldstate, newstate) && e->pid)
-		e->flags |= TS_F_OWNER_CTX;
+		fill_owner(e, sk);
 	if (sk_fin_received(sk))
 		e->flags |= TS_F_FIN_RCVD;
 	e->aux = 0;
@@ -217,7 +228,8 @@ static __always_inline int handle_accept(long fd)
 		return 0;
 	/* Same keying as set_state_tp when no cookie exists (classic fallback). */
 	e->cookie = sk_cookie_read(sk);
-	e->flags = TS_F_OWNER_CTX;
+	e->flags = 0;
+	fill_owner(e, sk);
 	if (!e->cookie) {
 		e->cookie = (__u64)sk;
 		e->flags |= TS_F_COOKIE_PTR;

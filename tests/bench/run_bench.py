@@ -44,7 +44,6 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 TCPSTATES = "/usr/sbin/tcpstates"
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 TW_SMALL = 10_000  # sockets for the small audit point
 TW_LARGE = 100_000  # TIME_WAIT sockets for scrapes and the large audit point
@@ -122,7 +121,13 @@ JANITOR = Janitor()
 
 
 def run(argv, timeout=60, check=True, **kw):
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+    """Run argv to completion (killed after timeout s); BenchError if it fails and check."""
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{' '.join(argv)} took more than {timeout} s") from None
+    except OSError as e:
+        raise BenchError(f"cannot run {argv[0]}: {e.strerror}") from None
     if check and r.returncode != 0:
         raise BenchError(f"{' '.join(argv)} failed (exit {r.returncode}): {r.stderr.strip()}")
     return r

@@ -78,6 +78,9 @@ def run_scenario(server_ns, client_ns, server_addr, client_close, count=3, extra
     srv.stop()
     time.sleep(0.5)
     tracer.stop()
+    summary = [l for l in tracer.err_lines if " lost" in l]
+    if not summary or " 0 lost" not in summary[-1]:
+        raise AssertionError(f"expected no lost events, got {summary}")
     evs = lib.json_events(tracer)
     return evs, spid, cpid, port, locals_
 
