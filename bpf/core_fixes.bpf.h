@@ -34,9 +34,10 @@ static __always_inline __u16 sk_protocol(const struct sock *sk)
  * answer because close() sets both shutdown bits on every socket it closes. The enum value is
  * relocated, in case the flag numbering ever changes.
  */
-static __always_inline bool sk_fin_received(const struct sock *sk)
+static __always_inline bool sk_fin_received(const struct sock *sk, bool btf)
 {
-	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags); /* sk_flags */
+	unsigned long flags = btf ? sk->__sk_common.skc_flags /* sk_flags */
+				  : BPF_CORE_READ(sk, __sk_common.skc_flags);
 
 	return flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_DONE));
 }

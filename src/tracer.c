@@ -43,10 +43,17 @@ int tracer__check_ringbuf_kb(long kb, char *err, size_t errlen)
 	return 0;
 }
 
+static bool privileged(void)
+{
+	return geteuid() == 0;
+}
+
 static const char *privilege_hint(int err)
 {
-	if (err == EPERM || err == EACCES)
+	if ((err == EPERM || err == EACCES) && !privileged())
 		return " (run as root, or grant CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)";
+	if (err == EACCES || err == EINVAL)
+		return " (the kernel's verifier refused a program: run with --verbose to see why)";
 	return "";
 }
 
@@ -117,7 +124,8 @@ static int load_programs(struct tracer *t, const struct tracer_opts *o)
 
 	if (!o->force_tracepoint)
 		t->skel = open_and_load(o, false, &err);
-	if (!t->skel && err != EPERM && err != EACCES) {
+	/* Without privilege the fallback would fail the same way: say so once. */
+	if (!t->skel && (privileged() || (err != EPERM && err != EACCES))) {
 		if (!o->force_tracepoint)
 			log_debug("tp_btf programs did not load (%s); using classic tracepoints",
 				  strerror(err));

@@ -451,6 +451,16 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 		t->stats.events_bad++;
 		return;
 	}
+	/*
+	 * A socket being born (connect, listen, a listener's new child) starts afresh: an entry
+	 * under the same key is a previous life (connect() again on the same socket) or, with
+	 * pointer keys of the classic tracepoint, another socket whose end was lost.
+	 */
+	if (s && (e->oldstate == TCP_CLOSE || e->oldstate == TCP_LISTEN) &&
+	    e->newstate != TCP_CLOSE) {
+		sock_forget(t, s);
+		s = NULL;
+	}
 	if (s) {
 		if (e->flags & TS_F_OWNER_CTX)
 			set_owner(t, s, e->pid, e->comm); /* moves its counts to the new owner */

@@ -190,6 +190,64 @@ def proc_mem_kib(pid):
     return out
 
 
+def bpf_enable_stats():
+    """BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): an fd that keeps run-time stats on while open
+    (closing it, or exiting, turns them off again); None if not possible."""
+    import ctypes
+    nr = {"x86_64": 321, "aarch64": 280}.get(platform.machine())
+    if nr is None:
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = (ctypes.c_uint32 * 4)()  # union bpf_attr: enable_stats.type = BPF_STATS_RUN_TIME (0)
+    fd = libc.syscall(nr, 32, ctypes.byref(attr), ctypes.sizeof(attr))  # 32 = BPF_ENABLE_STATS
+    if fd < 0:
+        log(f"BPF_ENABLE_STATS failed: {os.strerror(ctypes.get_errno())}; no BPF run-time row")
+        return None
+    return fd
+
+
+def bpf_prog_ids(pid):
+    """Ids of the BPF programs pid holds (prog and link fds name them in fdinfo)."""
+    ids = set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fdinfo")
+    except OSError:
+        return ids
+    for fd in fds:
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                m = re.search(r"^prog_id:\s*(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.add(int(m.group(1)))
+    return ids
+
+
+def bpf_prog_stats(pid):
+    """{prog id: (name, run_time_ns, run_cnt)} for the programs of pid."""
+    ids = bpf_prog_ids(pid)
+    r = run(["bpftool", "prog", "show", "--json"], check=False)
+    try:
+        progs = json.loads(r.stdout)
+    except ValueError:
+        return {}
+    return {p["id"]: (p.get("name", "?"), p.get("run_time_ns", 0), p.get("run_cnt", 0))
+            for p in progs if p.get("id") in ids}
+
+
+def bpf_stats_delta(before, after):
+    """{name: {"ns": run time, "runs": count}} between two bpf_prog_stats() samples."""
+    out = {}
+    for pid_, (name, ns, cnt) in after.items():
+        _, ns0, cnt0 = before.get(pid_, (name, 0, 0))
+        if cnt - cnt0 > 0:
+            d = out.setdefault(name, {"ns": 0, "runs": 0})
+            d["ns"] += ns - ns0
+            d["runs"] += cnt - cnt0
+    return out
+
+
 def perf_event_fds(pid):
     n = 0
     try:
@@ -471,7 +529,7 @@ class Bench:
                 raise BenchError(f"{tool} is missing (apt-get install iproute2)")
         self.have_tcpstates = os.access(TCPSTATES, os.X_OK)
         self.have_node_exporter = os.access(NODE_EXPORTER, os.X_OK)
-        self.serve_ok = self.probe_serve()
+        self.serve_ok = self.args.tracer != "snapshot" and self.probe_serve()
         self.tracer_kind = "serve" if self.serve_ok else "snapshot"
 
     def probe_serve(self):
@@ -511,7 +569,9 @@ class Bench:
             "kernel": platform.release(),
             "loadavg": open("/proc/loadavg").read().split()[:3],
             "tcpstate": ver or "?",
-            "tcpstate_tracer": "serve" if self.serve_ok else "snapshot (serve not available)",
+            "tcpstate_tracer": "serve" if self.serve_ok else
+            "snapshot (serve " + ("not used: --tracer snapshot)" if self.args.tracer == "snapshot"
+                                  else "not available)"),
             "tcpstates": f"{TCPSTATES} ({first_line(run([TCPSTATES, '--version'], check=False))})"
             if self.have_tcpstates else "missing",
             "node_exporter": first_line(run([NODE_EXPORTER, "--version"], check=False))
@@ -549,8 +609,9 @@ class Bench:
                 return d
         raise BenchError(f"churn printed no JSON line: {r.stdout[-300:]} {r.stderr[-300:]}")
 
-    def churn_run(self, config, rate=None):
-        """One churn phase in a fresh namespace with config none|tcpstate|tcpstates."""
+    def churn_run(self, config, rate=None, bpf_stats=False):
+        """One churn phase in a fresh namespace with config none|tcpstate|tcpstates; with
+        bpf_stats, also the run time of the tracer's BPF programs (stats must be enabled)."""
         rate = self.args.rate if rate is None else rate
         ns = self.new_netns("churn")
         res, a = {"config": config}, self.args
@@ -561,8 +622,11 @@ class Bench:
                 t = Tcpstate(self, self.tracer_kind).start()
                 try:
                     s0 = t.sample()
+                    b0 = bpf_prog_stats(t.p.pid) if bpf_stats else None
                     res["churn"] = self.churn_once(ns, rate)
-                    s1 = t.settle() if self.serve_ok else (time.sleep(1.0) or t.sample())
+                    s1 = t.settle() if self.serve_ok else (time.sleep(0.5) or t.sample())
+                    if bpf_stats:
+                        res["bpf"] = bpf_stats_delta(b0, bpf_prog_stats(t.p.pid))
                 finally:
                     final = t.stop()
                 res["cpu"] = s1["cpu"] - s0["cpu"]
@@ -579,9 +643,12 @@ class Bench:
                 t = Tcpstates().start()
                 c0 = t.cpu()
                 try:
+                    b0 = bpf_prog_stats(t.p.pid) if bpf_stats else None
                     res["churn"] = self.churn_once(ns, rate)
-                    time.sleep(1.0)
+                    time.sleep(0.5)
                     c1 = t.cpu()
+                    if bpf_stats:
+                        res["bpf"] = bpf_stats_delta(b0, bpf_prog_stats(t.p.pid))
                 finally:
                     out = t.stop()
                 res.update(cpu=c1 - c0, events=out["printed"], lost=out["lost"])
@@ -599,7 +666,7 @@ class Bench:
         log(f"churn {config:9s}{' at ' + str(rate) if rate else ''}: {res['rate']:.0f} conn/s"
             + (f", {fmt_num(res.get('events'))} events, {fmt_num(res.get('lost'))} lost, "
                f"cpu {res.get('cpu'):.2f}s" if config != "none" else ""))
-        time.sleep(1.0)  # let the dying namespace's sockets be purged before the next phase
+        time.sleep(0.5)  # let the dying namespace's sockets be purged before the next phase
         return res
 
     def phase_churn(self):
@@ -609,11 +676,26 @@ class Bench:
             order = configs[r % len(configs):] + configs[:r % len(configs)]
             for c in order:
                 runs[c].append(self.churn_run(c))
-        self.raw["churn"] = runs
-        # Loss when the machine has CPU to spare: a fixed rate well under saturation.
+        # CPU per connection and loss when the machine has CPU to spare: a fixed rate well
+        # under saturation, so the runs do not compete with each other for CPU.
         if self.args.loss_rate:
-            for c in configs[1:]:
-                runs[c + "@rate"] = [self.churn_run(c, self.args.loss_rate)]
+            for c in configs:
+                runs[c + "@rate"] = []
+            for r in range(self.args.rate_rounds):
+                order = configs[r % len(configs):] + configs[:r % len(configs)]
+                for c in order:
+                    runs[c + "@rate"].append(self.churn_run(c, self.args.loss_rate))
+        # In-kernel cost: run time of each tracer's BPF programs (kernel BPF stats, enabled
+        # only while this script holds the fd BPF_ENABLE_STATS returned).
+        if self.args.loss_rate and shutil.which("bpftool"):
+            fd = bpf_enable_stats()
+            if fd is not None:
+                try:
+                    for c in configs[1:]:
+                        runs[c + "@bpf"] = [self.churn_run(c, self.args.loss_rate, True)]
+                finally:
+                    os.close(fd)
+        self.raw["churn"] = runs
         return runs
 
     # -- phase B: many sockets (rows 3b, 4, 5) --------------------------------------------
@@ -750,111 +832,154 @@ class Bench:
 
     # -- the table -------------------------------------------------------------------------
 
-    def row(self, metric, mine, peer, ratio, target, met, note):
-        self.rows.append({"metric": metric, "tcpstate": mine, "peer": peer, "ratio": ratio,
-                          "target": target, "met": met, "note": note})
+    def row(self, metric, mine, peer, ratio, target, met, note, values=None):
+        """One table row (formatted cells); values: the same figures as numbers, for JSON."""
+        self.rows.append({"metric": metric.strip(), "tcpstate": mine, "peer": peer,
+                          "ratio": ratio, "target": target, "met": met, "note": note,
+                          "values": values or {}, "label": metric})
 
     def build_rows(self, runs, rss, tw):
         a = self.args
-        na = "n/a (serve not available)"
-        via = "" if self.serve_ok else " [snapshot: serve n/a]"
+        via = "" if self.serve_ok else " *"  # measured with `tcpstate snapshot`
+        peer = bool(runs.get("tcpstates"))
+        self.rows_churn(runs, via, peer)
+        self.rows_cost(runs, via, peer)
+        self.rows_bpf(runs, via, peer)
+        self.rows_loss(runs, via, peer)
+        self.rows_memory(runs, rss, tw, via, peer)
+        self.rows_scrape_audit(tw)
+
+    def rows_churn(self, runs, via, peer):
+        """Row 1-2: throughput at the machine's limit, with and without each tracer."""
+        a = self.args
         base = [r["rate"] for r in runs["none"]]
         mine = [r["rate"] for r in runs["tcpstate"]]
-        peer = [r["rate"] for r in runs.get("tcpstates", [])]
-
-        def per_round(with_rates):
-            return [100.0 * (1 - w / b) for w, b in zip(with_rates, base)]
-
-        def overhead(with_rates):
-            # Per round: 1 - with/without (runs of a round are back to back); median of rounds.
-            return median(per_round(with_rates))
-
-        def spread(xs):
-            return ", ".join(f"{x:+.0f}" for x in xs)
-
-        ov_mine, ov_peer = overhead(mine), overhead(peer) if peer else None
-        timeouts = sum(r["churn"].get("connect_timeouts", 0) for rs in runs.values() for r in rs)
-        base_cost = [r.get("us_per_conn") for r in runs["none"]]
-
-        def cost_rounds(cfg):
-            return [100.0 * (r["us_per_conn"] / b - 1) for r, b in zip(runs.get(cfg, []), base_cost)
-                    if r.get("us_per_conn") and b]
-
-        def cost_overhead(cfg):
-            # Per round: cost_with/cost_without - 1; median of rounds.
-            return median(cost_rounds(cfg)) if runs.get(cfg) else None
-
-        cov_mine, cov_peer = cost_overhead("tcpstate"), cost_overhead("tcpstates")
+        theirs = [r["rate"] for r in runs.get("tcpstates", [])]
+        ov_mine, ov_peer = overhead(mine, base), overhead(theirs, base) if peer else None
+        timeouts = sum(r["churn"].get("connect_timeouts", 0) for r in
+                       runs["none"] + runs["tcpstate"] + runs.get("tcpstates", []))
         conf = (f"churn {a.threads}+{a.server_threads} threads, close client-first, "
-                f"{a.sources} sources, "
-                f"{a.churn_seconds}s x {a.rounds} rounds, rate {'max' if not a.rate else a.rate}")
+                f"{a.sources} sources, {a.churn_seconds}s x {a.rounds} rounds, "
+                f"rate {'max' if not a.rate else a.rate}")
         self.row("1. churn conn/s: tcpstate vs no tracer", fmt_num(median(mine)) + via,
                  fmt_num(median(base)) + " (none)", ratio(median(mine), median(base)), "-", None,
-                 f"{conf}; order rotated each round; medians")
-        self.row("   overhead vs no tracer", fmt_pct(ov_mine) + via,
+                 f"{conf}; a fresh netns per run; order rotated each round; medians",
+                 {"conn_per_sec": median(mine), "baseline_conn_per_sec": median(base),
+                  "tcpstate_runs": mine, "baseline_runs": base})
+        if peer:
+            self.row("2. churn conn/s: tcpstates vs no tracer", fmt_num(median(theirs)),
+                     fmt_num(median(base)) + " (none)", ratio(median(theirs), median(base)), "-",
+                     None, "the same runs; tcpstates writes its lines to a file in /tmp",
+                     {"conn_per_sec": median(theirs), "runs": theirs})
+        self.row("   throughput overhead vs no tracer", fmt_pct(ov_mine) + via,
                  fmt_pct(ov_peer) + " (tcpstates)" if peer else "n/a (no tcpstates)",
-                 ratio_pos(ov_mine, ov_peer),
-                 "<= 5% and < tcpstates",
-                 met_all(ov_mine is not None and ov_mine <= 5,
-                         ov_peer is None or (ov_mine is not None and ov_mine < ov_peer)),
-                 "overhead = 1 - rate_with/rate_without of the same round; median of rounds "
-                 f"(per round, %: tcpstate {spread(per_round(mine))}"
-                 + (f"; tcpstates {spread(per_round(peer))}" if peer else "") +
-                 f"); sensitive to whatever else runs on the host; SYNs dropped on a full accept "
-                 f"queue (1 s client stall each): {timeouts}")
-        cost_mine = median([r.get("us_per_conn") for r in runs["tcpstate"]])
-        proc_mine = median([r.get("tracer_us_per_conn") for r in runs["tcpstate"]])
-        cost_peer = median([r.get("us_per_conn") for r in runs.get("tcpstates", [])])
-        proc_peer = median([r.get("tracer_us_per_conn") for r in runs.get("tcpstates", [])])
-        other = median([100 * r["other_load"] for rs in runs.values() for r in rs
+                 ratio_pos(ov_mine, ov_peer), "<= 5% and < tcpstates",
+                 met_target(ov_mine, ov_peer),
+                 "1 - rate_with/rate_without of the same round; median of rounds (per round, %: "
+                 f"tcpstate {spread(per_round(mine, base))}"
+                 + (f"; tcpstates {spread(per_round(theirs, base))}" if peer else "") +
+                 "); moved by whatever else runs on the host; SYNs dropped on a full accept "
+                 f"queue (1 s client stall each): {timeouts}",
+                 {"tcpstate_pct": ov_mine, "tcpstates_pct": ov_peer})
+
+    def rows_cost(self, runs, via, peer):
+        """CPU per connection at a fixed rate that leaves CPU to spare (steadier than throughput)."""
+        a = self.args
+        if not runs.get("none@rate"):
+            return
+
+        def costs(cfg, key="us_per_conn"):
+            return [r.get(key) for r in runs.get(cfg, [])]
+
+        base = costs("none@rate")
+        mine, theirs = costs("tcpstate@rate"), costs("tcpstates@rate")
+        cov_mine = median(per_round_cost(mine, base))
+        cov_peer = median(per_round_cost(theirs, base)) if peer else None
+        other = median([100 * r["other_load"] for r in
+                        runs["none@rate"] + runs["tcpstate@rate"] + runs.get("tcpstates@rate", [])
                         if r.get("other_load") is not None])
-        self.row("   CPU us per connection (churn+tracer)", fmt_f(cost_mine, 2) + via,
-                 fmt_f(median(base_cost), 2) + " (none)", ratio(cost_mine, median(base_cost)), "-",
-                 None, "CPU time of churn (rusage: includes the softirq work and BPF programs "
-                 "run in its context) + ksoftirqd + the tracer process, / connections made; "
-                 f"other load on the host during the runs: {fmt_pct_plain(other)} of the machine "
-                 f"(median). Of tcpstate's {fmt_f(cost_mine, 2)} us, {fmt_f(proc_mine, 2)} us is "
-                 "its own process, the rest (over the baseline) runs in the kernel"
-                 + (f"; tcpstates: {fmt_f(cost_peer, 2)} us, {fmt_f(proc_peer, 2)} us in its "
-                    "process" if cost_peer is not None else ""))
-        self.row("   overhead in CPU per connection", fmt_pct(cov_mine) + via,
+        proc_mine = median(costs("tcpstate@rate", "tracer_us_per_conn"))
+        proc_peer = median(costs("tcpstates@rate", "tracer_us_per_conn"))
+        self.row(f"   CPU us per connection at {fmt_num(a.loss_rate)}/s", fmt_f(median(mine), 2) + via,
+                 fmt_f(median(base), 2) + " (none)", ratio(median(mine), median(base)), "-", None,
+                 f"{a.rate_rounds} rounds of {a.churn_seconds}s at --rate {a.loss_rate}: CPU time of "
+                 "churn (rusage; includes the softirq work and BPF programs run in its context) + "
+                 "ksoftirqd + the tracer process, / connections. The tracer process's own share: "
+                 f"tcpstate {fmt_f(proc_mine, 2)} us"
+                 + (f", tcpstates {fmt_f(proc_peer, 2)} us (tcpstates total "
+                    f"{fmt_f(median(theirs), 2)} us)" if peer else "") +
+                 f"; the rest of the increase runs in the kernel. Other load on the host: "
+                 f"{fmt_pct_plain(other)} of the machine (median)",
+                 {"tcpstate_us": median(mine), "baseline_us": median(base),
+                  "tcpstates_us": median(theirs), "tcpstate_process_us": proc_mine,
+                  "tcpstates_process_us": proc_peer})
+        self.row("   CPU overhead per connection", fmt_pct(cov_mine) + via,
                  fmt_pct(cov_peer) + " (tcpstates)" if peer else "n/a (no tcpstates)",
                  ratio_pos(cov_mine, cov_peer), "<= 5% and < tcpstates",
-                 met_all(cov_mine is not None and cov_mine <= 5,
-                         cov_peer is None or (cov_mine is not None and cov_mine < cov_peer)),
-                 "cost_with/cost_without - 1 per round, median (per round, %: tcpstate "
-                 f"{spread(cost_rounds('tcpstate'))}"
-                 + (f"; tcpstates {spread(cost_rounds('tcpstates'))}" if peer else "") +
-                 "); less sensitive to other load than throughput (CPU taken by other "
-                 "processes is not counted)")
-        if peer:
-            self.row("2. churn conn/s: tcpstates vs no tracer", fmt_num(median(peer)),
-                     fmt_num(median(base)) + " (none)", ratio(median(peer), median(base)), "-",
-                     None, "tcpstates writes its lines to a file in /tmp")
-        lost_mine = sum_or_none(r.get("lost") for r in runs["tcpstate"])
-        audits = sum_or_none(r.get("audits") for r in runs["tcpstate"])
+                 met_target(cov_mine, cov_peer),
+                 "cost_with/cost_without - 1 of the same round, median (per round, %: tcpstate "
+                 f"{spread(per_round_cost(mine, base))}"
+                 + (f"; tcpstates {spread(per_round_cost(theirs, base))}" if peer else "") + ")",
+                 {"tcpstate_pct": cov_mine, "tcpstates_pct": cov_peer})
+
+    def rows_bpf(self, runs, via, peer):
+        """In-kernel cost per event and per connection from the kernel's BPF run-time stats."""
+        def figures(cfg):
+            rs = runs.get(cfg)
+            if not rs or not rs[0].get("bpf"):
+                return None, None, ""
+            b, conns = rs[0]["bpf"], rs[0]["churn"]["connections"]
+            ns, n = sum(x["ns"] for x in b.values()), sum(x["runs"] for x in b.values())
+            detail = ", ".join(f"{k} {v['ns'] / v['runs']:.0f} ns x {v['runs'] / conns:.1f}"
+                               for k, v in sorted(b.items(), key=lambda kv: -kv[1]["ns"]))
+            return ns / n if n else None, ns / conns / 1000 if conns else None, detail
+
+        per_run, per_conn, detail = figures("tcpstate@bpf")
+        if per_run is None:
+            return
+        per_run_p, per_conn_p, detail_p = figures("tcpstates@bpf")
+        self.row("   BPF run time per program run", f"{per_run:.0f} ns" + via,
+                 f"{per_run_p:.0f} ns (tcpstates)" if per_run_p else "n/a",
+                 ratio(per_run, per_run_p), "-", None,
+                 f"kernel BPF stats (BPF_ENABLE_STATS) over one {self.args.churn_seconds}s run "
+                 f"each at --rate {self.args.loss_rate}; per program: run time x runs per "
+                 f"connection: tcpstate {detail}" + (f"; tcpstates {detail_p}" if detail_p else ""),
+                 {"tcpstate_ns": per_run, "tcpstates_ns": per_run_p})
+        self.row("   BPF run time per connection", f"{per_conn:.2f} us" + via,
+                 f"{per_conn_p:.2f} us (tcpstates)" if per_conn_p else "n/a",
+                 ratio(per_conn, per_conn_p), "-", None,
+                 "the same, summed over the tracer's programs / connections made (stats add a "
+                 "little time of their own)",
+                 {"tcpstate_us": per_conn, "tcpstates_us": per_conn_p})
+
+    def rows_loss(self, runs, via, peer):
+        a = self.args
+        for cfg, label, note in (
+                ("", "events lost at max churn",
+                 "all max-rate runs; tcpstate: tcpstate_events_lost_total delta (serve) or JSON "
+                 "'lost'; tcpstates: sum of its 'lost N events on CPU' lines; 'of N' = events seen "
+                 "(tcpstates: printed) + lost; events are host-wide (other work included)"),
+                ("@rate", f"events lost at {fmt_num(a.loss_rate)} conn/s",
+                 f"all fixed-rate runs (--rate {a.loss_rate}): CPU to spare, so a consumer that "
+                 "keeps up loses nothing")):
+            if not runs.get("tcpstate" + cfg):
+                continue
+            lost = sum_or_none(r.get("lost") for r in runs["tcpstate" + cfg])
+            seen = sum_or_none(r.get("events") for r in runs["tcpstate" + cfg])
+            audits = sum_or_none(r.get("audits") for r in runs["tcpstate" + cfg])
+            lost_p = sum_or_none(r.get("lost") for r in runs.get("tcpstates" + cfg, []))
+            seen_p = sum_or_none(r.get("events") for r in runs.get("tcpstates" + cfg, []))
+            self.row("   " + label, fmt_lost(lost, seen) + via,
+                     fmt_lost(lost_p, seen_p) + " (tcpstates)" if peer else "n/a", "-", "0",
+                     lost == 0 if lost is not None else None,
+                     note + (f"; tcpstate audits during these runs: {audits:.0f}"
+                             if audits is not None else ""),
+                     {"tcpstate_lost": lost, "tcpstate_seen": seen, "tcpstates_lost": lost_p,
+                      "tcpstates_printed": seen_p})
+
+    def rows_memory(self, runs, rss, tw, via, peer):
         ev_mine = sum_or_none(r.get("events") for r in runs["tcpstate"])
-        lost_peer = sum_or_none(r.get("lost") for r in runs.get("tcpstates", []))
         ev_peer = sum_or_none(r.get("events") for r in runs.get("tcpstates", []))
-        self.row("   events lost at max churn (all rounds)", fmt_lost(lost_mine, ev_mine) + via,
-                 fmt_lost(lost_peer, ev_peer) + " (tcpstates)" if peer else "n/a",
-                 "-", "0", lost_mine == 0 if lost_mine is not None else None,
-                 "tcpstate: tcpstate_events_lost_total delta (serve) or JSON 'lost'; tcpstates: sum "
-                 "of its 'lost N events on CPU' lines; 'of N' = events seen (tcpstates: printed) "
-                 "+ lost; "
-                 "events are host-wide, other work on the host included"
-                 + (f"; tcpstate audits during these runs: {audits:.0f}" if audits is not None
-                    else ""))
-        if "tcpstate@rate" in runs:
-            rm, rp = runs["tcpstate@rate"][0], (runs.get("tcpstates@rate") or [{}])[0]
-            self.row(f"   events lost at {fmt_num(a.loss_rate)} conn/s",
-                     fmt_lost(rm.get("lost"), rm.get("events")) + via,
-                     fmt_lost(rp.get("lost"), rp.get("events")) + " (tcpstates)" if rp else "n/a",
-                     "-", "0", rm.get("lost") == 0 if rm.get("lost") is not None else None,
-                     f"one {a.churn_seconds}s churn run each at --rate {a.loss_rate} (achieved: "
-                     f"tcpstate {fmt_num(rm.get('rate'))}, tcpstates {fmt_num(rp.get('rate'))} "
-                     "conn/s): the machine has CPU to spare, so a consumer that keeps up loses "
-                     "nothing")
         cpu_mine = sum_or_none(r.get("cpu") for r in runs["tcpstate"])
         cpu_peer = sum_or_none(r.get("cpu") for r in runs.get("tcpstates", []))
         per_m = cpu_mine / ev_mine * 1e6 if cpu_mine is not None and ev_mine else None
@@ -862,25 +987,38 @@ class Bench:
         self.row("3. CPU s per 1M events (user+sys)", fmt_f(per_m, 3) + via,
                  fmt_f(per_m_peer, 3) + " (tcpstates)" if peer else "n/a", ratio(per_m, per_m_peer),
                  "< 0.5", per_m < 0.5 if per_m is not None else None,
-                 "utime+stime from /proc/<pid>/stat around the churn phases, / events counted by "
-                 "the tool (tcpstates: lines printed)")
+                 "utime+stime from /proc/<pid>/stat around the max-rate churn runs, / events "
+                 "counted by the tool (tcpstates: lines printed); at the fixed rate: tcpstate "
+                 f"{fmt_f(cpu_per_mevent(runs.get('tcpstate@rate')), 3)}, tcpstates "
+                 f"{fmt_f(cpu_per_mevent(runs.get('tcpstates@rate')), 3)} (fewer events per "
+                 "wakeup)", {"tcpstate": per_m, "tcpstates": per_m_peer})
         hwm = max(x for x in [rss.get("hwm_end_kib"), rss.get("hwm_kib")] +
-                  [r.get("hwm_kib") for r in runs["tcpstate"]] if x)
+                  [r.get("hwm_kib") for r in runs["tcpstate"] + runs.get("tcpstate@rate", [])]
+                  if x)
         self.row("   peak RSS (VmHWM)", f"{hwm / 1024:.1f} MiB" + via, "-", "-", "-", None,
-                 "highest VmHWM of tcpstate over all phases (churn and 100k sockets)")
+                 "highest VmHWM of tcpstate over all phases (churn and 100k sockets)",
+                 {"kib": hwm})
         bps = rss.get("bytes_per_socket")
         self.row(f"   RSS per tracked socket ({fmt_num(rss.get('dsockets'))} sockets)",
                  fmt_f(bps, 0) + " B" + via,
                  f"{rss['rss0_kib'] / 1024:.1f} -> {rss['rss1_kib'] / 1024:.1f} MiB", "-",
                  "< 200 B", bps < 200 if bps is not None else None,
                  f"VmRSS delta after {HOLD_PAIRS} established loopback pairs were opened in a "
-                 "private netns / tracked-socket delta (tcpstate_table_sockets)")
+                 "private netns / tracked-socket delta ("
+                 + ("tcpstate_table_sockets)" if self.serve_ok else "sockets made)"),
+                 {"bytes": bps, "rss0_kib": rss["rss0_kib"], "rss1_kib": rss["rss1_kib"],
+                  "sockets_delta": rss.get("dsockets")})
         st = rss.get("snapshot_table") or {}
         if st.get("sockets"):
             self.row("   table bytes per socket (snapshot JSON)",
                      f"{st['bytes'] / st['sockets']:.0f} B",
                      f"{st['bytes'] / 1048576:.1f} MiB / {fmt_num(st['sockets'])}", "-", "-", None,
-                     "snapshot JSON table.bytes / table.sockets with the same 100k sockets present")
+                     "snapshot JSON table.bytes / table.sockets with the same 100k sockets present",
+                     {"bytes": st["bytes"] / st["sockets"], **st})
+
+    def rows_scrape_audit(self, tw):
+        a = self.args
+        na = "n/a (serve not available)"
         sc = tw["scrapes"]
         twn = tw.get("tw_large_before")
         t_mine = median(sc["tcpstate"]["times"]) if "tcpstate" in sc else None
@@ -891,17 +1029,23 @@ class Bench:
                      fmt_ms(t_ne) + " (node_exporter)", ratio(t_mine, t_ne), "< 10 ms",
                      t_mine < 0.010 if t_mine is not None else None,
                      f"median of {a.scrapes} GETs (new connection each, 1 warm-up) with "
-                     "http.client; node_exporter --collector.tcpstat only, in the sockets' netns")
+                     "http.client; node_exporter --collector.tcpstat only, in the sockets' netns",
+                     {"tcpstate_s": t_mine, "node_exporter_s": t_ne,
+                      "node_exporter_time_wait": sc["node_exporter"].get("time_wait"),
+                      "tcpstate_table_sockets": sc.get("tcpstate_table_sockets")})
         else:
             self.row(label, fmt_ms(t_mine) if self.serve_ok else na, "n/a (no node_exporter)",
-                     "-", "< 10 ms", t_mine < 0.010 if t_mine is not None else None, "")
+                     "-", "< 10 ms", t_mine < 0.010 if t_mine is not None else None, "",
+                     {"tcpstate_s": t_mine})
         t_ss = median(sc["ss_s"]["times"])
         t_tan = median(sc["ss_tan"]["times"])
         self.row("   vs ss -s", fmt_ms(t_mine) if self.serve_ok else na, fmt_ms(t_ss) + " (ss -s)",
-                 ratio(t_mine, t_ss), "-", None, "ss -s run in the netns, fork+exec included")
+                 ratio(t_mine, t_ss), "-", None, "ss -s run in the netns, fork+exec included",
+                 {"tcpstate_s": t_mine, "ss_s_s": t_ss})
         self.row("   vs full sock_diag dump (ss -tan)", fmt_ms(t_mine) if self.serve_ok else na,
                  fmt_ms(t_tan) + f" ({fmt_num(sc['ss_tan']['lines'] - 1)} lines)",
-                 ratio(t_mine, t_tan), "-", None, "ss -tan in the netns, output read to the end")
+                 ratio(t_mine, t_tan), "-", None, "ss -tan in the netns, output read to the end",
+                 {"tcpstate_s": t_mine, "ss_tan_s": t_tan})
         for key, ss_key, label, tw_n in (
                 ("audit_small", "ss_small", "5. sock_diag audit", tw.get("tw_small")),
                 ("audit_large", None, "   sock_diag audit", tw.get("tw_large_before"))):
@@ -914,7 +1058,8 @@ class Bench:
                      fmt_ms(t_ss) + " (ss -tan)", ratio(t_au, t_ss), "-", None,
                      f"audit.last_seconds of `tcpstate snapshot --json --duration 0.2`, median of "
                      f"{len(au)}; sockets = its table.sockets over all namespaces, of which "
-                     f"{fmt_num(tw_n)} TIME_WAIT in the test netns; ss -tan dumps the test netns only")
+                     f"{fmt_num(tw_n)} TIME_WAIT in the test netns; ss -tan dumps the test netns only",
+                     {"audit_s": t_au, "sockets": n, "ss_tan_s": t_ss})
 
     # -- output ----------------------------------------------------------------------------
 
@@ -932,15 +1077,20 @@ class Bench:
                   "(other work on this host may add noise)")
         print()
         cols = ("metric", "tcpstate", "peer/baseline", "ratio", "target")
-        w = [44, 30, 30, 7, 26]
-        print("  ".join(c.ljust(x) for c, x in zip(cols, w)).rstrip())
-        print("  ".join("-" * x for x in w))
-        for i, r in enumerate(self.rows, 1):
+        lines = []
+        for r in self.rows:
             tgt = r["target"]
             if r["met"] is not None:
                 tgt += "  met" if r["met"] else "  MISSED"
-            vals = (r["metric"], r["tcpstate"], r["peer"], r["ratio"], tgt)
-            print("  ".join(str(v).ljust(x) for v, x in zip(vals, w)).rstrip() + f" [{i}]")
+            lines.append((r["label"], r["tcpstate"], r["peer"], r["ratio"], tgt))
+        w = [max(len(str(x)) for x in col) for col in zip(cols, *lines)]
+        print("  ".join(c.ljust(x) for c, x in zip(cols, w)) + "  note")
+        print("  ".join("-" * x for x in w) + "  ----")
+        for i, vals in enumerate(lines, 1):
+            print("  ".join(str(v).ljust(x) for v, x in zip(vals, w)) + f"  [{i}]")
+        if not self.serve_ok:
+            print("  * measured with a long `tcpstate snapshot` (same BPF programs and tracker) "
+                  "because serve was not used")
         print()
         print("How measured:")
         for i, r in enumerate(self.rows, 1):
@@ -988,13 +1138,41 @@ def ratio(a, b):
     return f"{a / b:.2f}"
 
 
+def cpu_per_mevent(rs):
+    """CPU seconds of the tracer per million events over runs rs."""
+    cpu = sum_or_none(r.get("cpu") for r in rs or [])
+    ev = sum_or_none(r.get("events") for r in rs or [])
+    return cpu / ev * 1e6 if cpu is not None and ev else None
+
+
+def per_round(with_rates, base):
+    """Throughput overhead % of each round: 1 - with/without."""
+    return [100.0 * (1 - w / b) for w, b in zip(with_rates, base) if w and b]
+
+
+def per_round_cost(with_costs, base):
+    """CPU overhead % of each round: cost_with/cost_without - 1."""
+    return [100.0 * (w / b - 1) for w, b in zip(with_costs, base) if w and b]
+
+
+def overhead(with_rates, base):
+    return median(per_round(with_rates, base))
+
+
+def spread(xs):
+    return ", ".join(f"{x:+.0f}" for x in xs)
+
+
+def met_target(mine, peer):
+    """<= 5% and lower than the peer's (when the peer was measured)."""
+    if mine is None:
+        return None
+    return mine <= 5 and (peer is None or mine < peer)
+
+
 def ratio_pos(a, b):
     """Ratio of two overheads, only where both are positive (else it means nothing)."""
     return ratio(a, b) if a is not None and b is not None and a > 0 and b > 0 else "-"
-
-
-def met_all(*conds):
-    return all(conds)
 
 
 def fmt_num(x):
@@ -1042,8 +1220,14 @@ def parse_args(argv):
     ap.add_argument("--sources", type=int, default=8, help="churn source addresses (default 8)")
     ap.add_argument("--rate", type=int, default=0, help="churn rate, 0 = as fast as possible")
     ap.add_argument("--loss-rate", type=int, default=10_000,
-                    help="fixed churn rate (conn/s) of the extra loss runs; 0 = none")
+                    help="fixed churn rate (conn/s) of the CPU-per-connection and loss runs; "
+                    "0 = skip them")
+    ap.add_argument("--rate-rounds", type=int,
+                    help="rounds at the fixed rate (default 3, --quick 2)")
     ap.add_argument("--scrapes", type=int, help="scrapes per exporter (default 20)")
+    ap.add_argument("--tracer", choices=("auto", "snapshot"), default="auto",
+                    help="tcpstate process under test: auto = serve if it works, else a long "
+                    "`snapshot` (same BPF programs and tracker, no /metrics)")
     ap.add_argument("--json", help="where to write the figures (default BUILD/bench/results.json)")
     ap.add_argument("--scrape", nargs=2, metavar=("URL", "N"), help=argparse.SUPPRESS)
     ap.add_argument("--time-cmd", type=int, metavar="N", help=argparse.SUPPRESS)
@@ -1053,6 +1237,7 @@ def parse_args(argv):
     a.churn_seconds = a.churn_seconds or (2 if a.quick else 6)
     a.scrapes = a.scrapes or (10 if a.quick else 20)
     a.audits = 2 if a.quick else 3
+    a.rate_rounds = a.rate_rounds or (2 if a.quick else 3)
     return a
 
 

@@ -9,8 +9,8 @@
  * Run it inside a private network namespace (the benchmark creates one): it is meant to fill
  * the namespace's port space. Connections are spread over --ports listeners so that more than
  * one port range's worth of 4-tuples exists. If RLIMIT_NOFILE's hard limit cannot be raised (root
- * without CAP_SYS_RESOURCE), hold mode forks workers that each hold what fits. Prints "READY ..." once the sockets exist, then
- * waits for SIGTERM/SIGINT or --hold seconds and exits 0.
+ * without CAP_SYS_RESOURCE), hold mode forks workers that each hold what fits. Prints "READY ..."
+ * once the sockets exist, then waits for SIGTERM/SIGINT or --hold seconds and exits 0.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -79,14 +79,14 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{ "mode", required_argument, NULL, 'm' },  { "pairs", required_argument, NULL, 'n' },
-		{ "ports", required_argument, NULL, 'p' }, { "batch", required_argument, NULL, 'b' },
-		{ "addr", required_argument, NULL, 'a' },  { "hold", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
+	    {"mode", required_argument, NULL, 'm'},  {"pairs", required_argument, NULL, 'n'},
+	    {"ports", required_argument, NULL, 'p'}, {"batch", required_argument, NULL, 'b'},
+	    {"addr", required_argument, NULL, 'a'},  {"hold", required_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
 	};
 	int c;
 
-	*o = (struct opts){ .mode = MODE_HOLD, .pairs = -1, .ports = 4, .batch = 2000, .hold = -1 };
+	*o = (struct opts){.mode = MODE_HOLD, .pairs = -1, .ports = 4, .batch = 2000, .hold = -1};
 	inet_pton(AF_INET, "127.0.0.1", &o->addr);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -149,7 +149,7 @@ static int open_listener(struct in_addr addr, struct sockaddr_in *sin)
 
 	if (fd < 0)
 		return -errno;
-	*sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = addr };
+	*sin = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr = addr};
 	if (bind(fd, (struct sockaddr *)sin, sizeof(*sin)) || listen(fd, BACKLOG) ||
 	    getsockname(fd, (struct sockaddr *)sin, &len)) {
 		int err = -errno;
@@ -190,7 +190,7 @@ static void close_client_first(int *cfds, int *sfds, int n)
 	for (i = 0; i < n; i++)
 		close(cfds[i]);
 	for (i = 0; i < n; i++) {
-		struct pollfd p = { .fd = sfds[i], .events = POLLIN };
+		struct pollfd p = {.fd = sfds[i], .events = POLLIN};
 
 		if (poll(&p, 1, 2000) > 0)
 			while (recv(sfds[i], buf, sizeof(buf), 0) > 0)
@@ -239,7 +239,8 @@ static long pairs_per_process(const struct opts *o)
 	struct rlimit rl;
 	long n;
 
-	if (o->mode == MODE_TIMEWAIT || getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_max == RLIM_INFINITY)
+	if (o->mode == MODE_TIMEWAIT || getrlimit(RLIMIT_NOFILE, &rl) ||
+	    rl.rlim_max == RLIM_INFINITY)
 		return o->pairs;
 	n = ((long)rl.rlim_max - o->ports - 64) / 2;
 	if (raise_nofile(2 * o->pairs + o->ports + 64) == 0 || n >= o->pairs)
@@ -251,8 +252,7 @@ static long pairs_per_process(const struct opts *o)
  * One worker: open share pairs, tell the parent (one byte on ready_fd), hold them until a
  * signal or the parent's death. Exit status 0 or 1.
  */
-static int run_worker(struct opts o, long share, int *lfds, struct sockaddr_in *lsins,
-		      int ready_fd)
+static int run_worker(struct opts o, long share, int *lfds, struct sockaddr_in *lsins, int ready_fd)
 {
 	long slots = o.mode == MODE_HOLD ? share : o.batch;
 	int *cfds = calloc(slots, sizeof(*cfds));
@@ -341,7 +341,8 @@ int main(int argc, char **argv)
 			long share = o.pairs - done < per_proc ? o.pairs - done : per_proc;
 
 			if (nworkers == MAX_WORKERS) {
-				fprintf(stderr, "sockpairs: more than %d workers needed\n", MAX_WORKERS);
+				fprintf(stderr, "sockpairs: more than %d workers needed\n",
+					MAX_WORKERS);
 				status = 1;
 				break;
 			}
