@@ -104,7 +104,8 @@ void tracker__tick(struct tracker *t, __u64 now_ns);
 /*
  * Audit protocol: tracker__audit_begin(t, now) BEFORE the dump starts, then (after draining
  * the ring buffer) one tracker__audit_add() per dumped socket of each namespace that was dumped
- * completely, with tracker__audit_netns() for that namespace, then tracker__audit_end().
+ * completely, LISTEN sockets first (to tell accepted sockets from active ones), with
+ * tracker__audit_netns() for that namespace, then tracker__audit_end().
  * Sockets changed by events since begin are trusted over the dump. Returns 0 or -ENOMEM.
  */
 int tracker__audit_begin(struct tracker *t, __u64 now_ns);

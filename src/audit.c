@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "audit.h"
+#include "format.h"
 #include "log.h"
 #include "netns.h"
 #include "proc_info.h"
@@ -110,9 +111,14 @@ static void reconcile(struct tracker *t, const char *proc_root, struct dump_buf 
 {
 	struct inode_owner_map *owners = NULL;
 
-	for (__u32 i = 0; i < b->len; i++) {
+	/* Two passes: listeners first, so accepted sockets can be recognised by their port. */
+	for (__u32 n = 0; n < 2 * b->len; n++) {
+		__u32 i = n % b->len;
 		const struct dumped *x = &b->v[i];
 		__u32 pid = 0;
+
+		if ((x->d.state == TCP_LISTEN) != (n < b->len))
+			continue;
 
 		if (x->d.inode && tracker__needs_owner(t, x->d.cookie)) {
 			if (!owners) {
@@ -127,7 +133,7 @@ static void reconcile(struct tracker *t, const char *proc_root, struct dump_buf 
 		if (h->observe)
 			h->observe(h->ctx, x->netns, &x->d);
 		/* Keep reading events while reconciling a big table: the ring buffer is finite. */
-		if ((i & 4095) == 4095)
+		if ((n & 4095) == 4095)
 			h->drain(h->ctx);
 	}
 	inode_owner_map__free(owners);

@@ -394,52 +394,65 @@ struct remote_top {
 	__u32 n;
 };
 
-static int remote_top_cmp(const void *a, const void *b)
+/* Insert into v[0..*len) kept sorted by count, largest first, capacity cap. Returns the count
+ * that fell off the end (0 if none). */
+static __u32 top_insert(struct remote_top *v, __u32 *len, __u32 cap, struct remote_top x)
 {
-	const struct remote_top *x = a, *y = b;
+	__u32 dropped = 0, i;
 
-	return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
+	if (*len == cap) {
+		if (x.n <= v[cap - 1].n)
+			return x.n;
+		dropped = v[cap - 1].n;
+		(*len)--;
+	}
+	for (i = *len; i > 0 && v[i - 1].n < x.n; i--)
+		v[i] = v[i - 1];
+	v[i] = x;
+	(*len)++;
+	return dropped;
 }
 
+/*
+ * TIME_WAIT per remote: the top --max-remotes by a single pass (O(remotes x top) at worst,
+ * usually O(remotes)), the rest summed into remote="other".
+ */
 static void render_time_wait(struct metrics *m, struct prom_writer *w)
 {
 	struct hashmap *rm = tracker__remote_map(m->s->tracker);
-	struct remote_top *v = calloc(hashmap__count(rm) + 1, sizeof(*v));
-	__u32 it = 0, n = 0, *c, other = 0;
+	struct remote_top *v = calloc(m->o.max_remotes + 1, sizeof(*v));
+	__u32 it = 0, n = 0, *c, total = 0;
+	__u64 other = 0;
 	const void *key;
 	char ep[80], ns[16];
 	double range = m->o.port_range_size > 0 ? m->o.port_range_size : 1;
 
 	if (!v)
 		return;
-	while ((c = hashmap__next(rm, &it, &key)))
-		v[n++] = (struct remote_top){ key, *c };
-	qsort(v, n, sizeof(*v), remote_top_cmp);
-	m->folded[FOLD_REMOTE] = 0;
+	while ((c = hashmap__next(rm, &it, &key))) {
+		total++;
+		other += top_insert(v, &n, m->o.max_remotes, (struct remote_top){ key, *c });
+	}
+	m->folded[FOLD_REMOTE] = total - n;
 	prom_writer__family(w, "tcpstate_time_wait_sockets", "gauge",
-			    "TIME_WAIT sockets by network namespace and remote endpoint: the top "
-			    "--max-remotes, the rest in remote=\"other\".");
+			    "TIME_WAIT sockets of active opens by network namespace and remote "
+			    "endpoint: the top --max-remotes, the rest in remote=\"other\".");
 	for (__u32 i = 0; i < n; i++) {
 		const char *l[] = { "netns", ns, "remote", ep, NULL };
 
-		if (i >= m->o.max_remotes) {
-			other += v[i].n;
-			continue;
-		}
 		snprintf(ns, sizeof(ns), "%u", v[i].k->netns);
 		endpoint_format(v[i].k->family, v[i].k->addr, v[i].k->port, true, ep, sizeof(ep));
 		prom_writer__sample_u64(w, "tcpstate_time_wait_sockets", l, v[i].n);
 	}
-	if (n > m->o.max_remotes) {
+	if (total > n) {
 		const char *l[] = { "netns", "other", "remote", "other", NULL };
 
-		m->folded[FOLD_REMOTE] = n - m->o.max_remotes;
 		prom_writer__sample_u64(w, "tcpstate_time_wait_sockets", l, other);
 	}
 	prom_writer__family(w, "tcpstate_time_wait_port_range_ratio", "gauge",
 			    "TIME_WAIT sockets towards a remote endpoint divided by the size of the "
 			    "local ephemeral port range: 1 means new connections to it will fail.");
-	for (__u32 i = 0; i < n && i < m->o.max_remotes; i++) {
+	for (__u32 i = 0; i < n; i++) {
 		const char *l[] = { "netns", ns, "remote", ep, NULL };
 
 		snprintf(ns, sizeof(ns), "%u", v[i].k->netns);

@@ -235,7 +235,8 @@ static void sock_account(struct tracker *t, const struct sock_entry *s, int delt
 		p->states[s->state] += delta;
 	if (s->state == TCP_CLOSE_WAIT && (s->flags & SE_PASSIVE))
 		port_close_wait(t, s, delta);
-	if (s->state == TCP_TIME_WAIT)
+	/* Only active opens use an ephemeral port per remote: passive ones share the listener's. */
+	if (s->state == TCP_TIME_WAIT && !(s->flags & SE_PASSIVE))
 		remote_time_wait(t, s, delta);
 }
 
@@ -287,6 +288,14 @@ static void listener_register(struct tracker *t, const struct sock_entry *s)
 		return;
 	p->listeners++;
 	p->owner = s->owner;
+}
+
+static __u32 listener_count(struct tracker *t, __u32 netns, __u16 port)
+{
+	struct port_key k = { .netns = netns, .port = port };
+	struct port_stats *p = hashmap__lookup(t->ports, &k);
+
+	return p ? p->listeners : 0;
 }
 
 static __u32 listener_owner(struct tracker *t, __u32 netns, __u16 port)
@@ -715,6 +724,9 @@ static void audit_add_missing(struct tracker *t, __u32 netns, const struct diag_
 		return;
 	audit_fill_from_diag(s, netns, d);
 	s->flags = SE_SEEDED | SE_AUDIT_SEEN;
+	/* Accepted from a listener on its local port (listeners are reconciled first). */
+	if (d->state != TCP_LISTEN && listener_count(t, netns, d->sport))
+		s->flags |= SE_PASSIVE;
 	if (d->state == TCP_SYN_RECV && !d->inode)
 		s->flags |= SE_REQUEST; /* half-open: reported per listener, not as a socket */
 	if (owner_pid)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """tcpstate benchmarks: one table of figures measured side by side with peers in the same run.
 
-Usage: run_bench.py [--build DIR] [--quick] [--rounds N] [--churn-seconds S] [--json PATH]
+Usage: run_bench.py [--build DIR] [--quick] [--json PATH] ...   (see --help)
 
 Rows (each footnoted in the output with how it was measured):
   1. connection churn rate without a tracer vs with `tcpstate serve` -> overhead %, both as
@@ -68,6 +68,7 @@ class Janitor:
     def __init__(self):
         self.procs = []
         self.netns = []
+        self.files = []
 
     def spawn(self, argv, **kw):
         p = subprocess.Popen(argv, **kw)
@@ -115,6 +116,9 @@ class Janitor:
             self.stop(p, timeout=5)
         for name in list(self.netns):
             self.del_netns(name)
+        for path in self.files:
+            if os.path.exists(path):
+                os.unlink(path)
 
 
 JANITOR = Janitor()
@@ -464,6 +468,7 @@ class Tcpstates:
 
     def __init__(self):
         self.out = tempfile.NamedTemporaryFile(prefix="tsbench-tcpstates-", delete=False)
+        JANITOR.files.append(self.out.name)
 
     def start(self):
         self.p = JANITOR.spawn([TCPSTATES], stdout=self.out, stderr=subprocess.PIPE, text=True)
@@ -745,7 +750,8 @@ class Bench:
             res = {"rss0_kib": s0.get("VmRSS"), "rss1_kib": s1.get("VmRSS"),
                    "hwm_kib": s1.get("VmHWM"), "sockets0": s0.get("sockets"),
                    "sockets1": s1.get("sockets"), "dsockets": dsock,
-                   "bytes_per_socket": (s1["VmRSS"] - s0["VmRSS"]) * 1024 / dsock if dsock else None,
+                   "bytes_per_socket":
+                       (s1["VmRSS"] - s0["VmRSS"]) * 1024 / dsock if dsock else None,
                    "snapshot_table": snap["table"], "snapshot_audit_s": snap["audit_s"]}
         finally:
             JANITOR.del_netns(ns)
@@ -839,7 +845,6 @@ class Bench:
                           "values": values or {}, "label": metric})
 
     def build_rows(self, runs, rss, tw):
-        a = self.args
         via = "" if self.serve_ok else " *"  # measured with `tcpstate snapshot`
         peer = bool(runs.get("tcpstates"))
         self.rows_churn(runs, via, peer)
@@ -883,7 +888,8 @@ class Bench:
                  {"tcpstate_pct": ov_mine, "tcpstates_pct": ov_peer})
 
     def rows_cost(self, runs, via, peer):
-        """CPU per connection at a fixed rate that leaves CPU to spare (steadier than throughput)."""
+        """CPU per connection at a fixed rate that leaves CPU to spare (steadier than
+        throughput)."""
         a = self.args
         if not runs.get("none@rate"):
             return
@@ -900,10 +906,12 @@ class Bench:
                         if r.get("other_load") is not None])
         proc_mine = median(costs("tcpstate@rate", "tracer_us_per_conn"))
         proc_peer = median(costs("tcpstates@rate", "tracer_us_per_conn"))
-        self.row(f"   CPU us per connection at {fmt_num(a.loss_rate)}/s", fmt_f(median(mine), 2) + via,
+        self.row(f"   CPU us per connection at {fmt_num(a.loss_rate)}/s",
+                 fmt_f(median(mine), 2) + via,
                  fmt_f(median(base), 2) + " (none)", ratio(median(mine), median(base)), "-", None,
-                 f"{a.rate_rounds} rounds of {a.churn_seconds}s at --rate {a.loss_rate}: CPU time of "
-                 "churn (rusage; includes the softirq work and BPF programs run in its context) + "
+                 f"{a.rate_rounds} rounds of {a.churn_seconds}s at --rate {a.loss_rate}: CPU time "
+                 "of churn (rusage; includes the softirq work and BPF programs run in its "
+                 "context) + "
                  "ksoftirqd + the tracer process, / connections. The tracer process's own share: "
                  f"tcpstate {fmt_f(proc_mine, 2)} us"
                  + (f", tcpstates {fmt_f(proc_peer, 2)} us (tcpstates total "
@@ -1058,7 +1066,8 @@ class Bench:
                      fmt_ms(t_ss) + " (ss -tan)", ratio(t_au, t_ss), "-", None,
                      f"audit.last_seconds of `tcpstate snapshot --json --duration 0.2`, median of "
                      f"{len(au)}; sockets = its table.sockets over all namespaces, of which "
-                     f"{fmt_num(tw_n)} TIME_WAIT in the test netns; ss -tan dumps the test netns only",
+                     f"{fmt_num(tw_n)} TIME_WAIT in the test netns; ss -tan dumps the test netns "
+                     "only",
                      {"audit_s": t_au, "sockets": n, "ss_tan_s": t_ss})
 
     # -- output ----------------------------------------------------------------------------
@@ -1210,14 +1219,18 @@ def parse_args(argv):
                                  "measured side by side with peers (never pass/fail).")
     ap.add_argument("--build", default="build", help="build directory (default build)")
     ap.add_argument("--quick", action="store_true", help="a ~1 minute version")
-    ap.add_argument("--rounds", type=int, help="churn rounds per configuration (default 5, --quick 3)")
-    ap.add_argument("--churn-seconds", type=float, help="seconds per churn run (default 6, --quick 2)")
+    ap.add_argument("--rounds", type=int,
+                    help="churn rounds per configuration (default 5, --quick 3)")
+    ap.add_argument("--churn-seconds", type=float,
+                    help="seconds per churn run (default 6, --quick 2)")
     ap.add_argument("--threads", type=int, default=8 * (os.cpu_count() or 2),
                     help="churn client threads (default 8 x nproc: keeps every CPU busy even "
                     "while a thread waits 1 s on a dropped SYN)")
     ap.add_argument("--server-threads", type=int, default=2 * (os.cpu_count() or 2),
                     help="churn server threads (default 2 x nproc)")
-    ap.add_argument("--sources", type=int, default=8, help="churn source addresses (default 8)")
+    ap.add_argument("--sources", type=int, default=32,
+                    help="churn source addresses (default 32: enough 4-tuples that connect()'s "
+                    "port search stays short with 262144 TIME_WAIT sockets)")
     ap.add_argument("--rate", type=int, default=0, help="churn rate, 0 = as fast as possible")
     ap.add_argument("--loss-rate", type=int, default=10_000,
                     help="fixed churn rate (conn/s) of the CPU-per-connection and loss runs; "
