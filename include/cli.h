@@ -33,16 +33,18 @@ enum {
 	CLI_OPT_RINGBUF = 400,
 	CLI_OPT_MAX_SOCKETS,
 	CLI_OPT_FORCE_TP,
+	CLI_OPT_NICE,
 };
 
 #define CLI_COMMON_OPTIONS                                                                         \
 	{ "ringbuf-kb", required_argument, NULL, CLI_OPT_RINGBUF },                                \
 		{ "max-sockets", required_argument, NULL, CLI_OPT_MAX_SOCKETS },                   \
 		{ "force-tracepoint", no_argument, NULL, CLI_OPT_FORCE_TP },                       \
+		{ "nice", required_argument, NULL, CLI_OPT_NICE },                                 \
 		{ "verbose", no_argument, NULL, 'v' }
 
 /*
- * Handle one of the shared options (--ringbuf-kb, --max-sockets, --force-tracepoint,
+ * Handle one of the shared options (--ringbuf-kb, --max-sockets, --force-tracepoint, --nice,
  * --verbose). Returns 0 if handled, EXIT_USAGE for a bad value, -1 if c is not one of them.
  */
 int cli_parse_common(int c, const char *arg, struct session_opts *so);

@@ -24,6 +24,7 @@ struct session_opts {
 	__u32 wakeup_bytes;
 	__u32 poll_ms;		/* longest wait for events (bounds the delay batching adds) */
 	bool force_tracepoint;
+	int nice;		/* scheduling priority to run at (0: leave as is) */
 	bool seed;		/* audit once at start, before tracing begins */
 	__u32 audit_interval_ms; /* 0: no periodic audit */
 	struct tracker_opts tracker;
@@ -37,6 +38,9 @@ struct session {
 	struct tracker *tracker;
 	int epfd;
 	__u64 next_audit_ns;
+	__u64 last_audit_ns;
+	__u64 next_loss_check_ns;
+	__u64 lost_seen;		/* kernel losses already answered with an audit */
 	struct listeners *listeners;	/* listen-backlog samples */
 	struct audit_result last_audit;
 	__u64 events_seen;

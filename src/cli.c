@@ -118,6 +118,11 @@ int cli_parse_common(int c, const char *arg, struct session_opts *so)
 	case CLI_OPT_FORCE_TP:
 		so->force_tracepoint = true;
 		return 0;
+	case CLI_OPT_NICE:
+		if (cli_parse_long("nice", arg, -20, 19, &v))
+			return EXIT_USAGE;
+		so->nice = (int)v;
+		return 0;
 	case 'v':
 		log_verbose = true;
 		return 0;

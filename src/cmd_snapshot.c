@@ -24,7 +24,9 @@ static const char snapshot_usage[] =
 	"      --no-final-audit   print the event model as is, without reconciling it with\n"
 	"                         sock_diag at the end (corrections show drift)\n"
 	"      --audit-interval SECS  also audit periodically while observing\n"
-	"      --ringbuf-kb KB    ring buffer size, a power of two (default 4096)\n"
+	"      --ringbuf-kb KB    ring buffer size, a power of two (default 8192)\n"
+	"      --nice N           scheduling priority to run at, -20..19, 0 = unchanged\n"
+	"                         (default -10: the reader must keep up with the load)\n"
 	"      --max-sockets N    socket table limit (default 1048576)\n"
 	"      --force-tracepoint use the classic tracepoint instead of tp_btf (for testing)\n"
 	"  -v, --verbose          show libbpf's messages\n"
@@ -100,6 +102,7 @@ int cmd_snapshot(int argc, char **argv)
 	struct snapshot_args a = { .duration_ns = 1000000000ull, .final_audit = true, .top = 20 };
 	struct snapshot_meta m = { 0 };
 	struct session s;
+	__u64 start;
 	int lo, hi, err;
 
 	session__default_opts(&a.so);
@@ -116,11 +119,12 @@ int cmd_snapshot(int argc, char **argv)
 	fprintf(stderr, "tcpstate: tracing TCP (%s), %u sockets seeded; observing for %.1fs\n",
 		tracer__mode(s.tracer), sock_table__count(tracker__socks(s.tracker)),
 		(double)a.duration_ns / 1e9);
+	start = session__now_ns();
 	session__run(&s, a.duration_ns, NULL);
+	m.duration_s = (double)(session__now_ns() - start) / 1e9;
 	if (a.final_audit)
 		session__audit(&s);
 	session__sample_listeners(&s);
-	m.duration_s = (double)a.duration_ns / 1e9;
 	m.lost = session__lost(&s);
 	m.top = a.top;
 	if (!proc__read_port_range("/proc", &lo, &hi))

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/epoll.h>
 
 #include "http_server.h"
@@ -47,7 +48,8 @@ __u64 session__now_ns(void)
 void session__default_opts(struct session_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->ringbuf_bytes = 4u << 20;
+	o->ringbuf_bytes = 8u << 20;
+	o->nice = -10;
 	o->wakeup_bytes = 64u << 10;
 	o->poll_ms = 100;
 	o->tracker.max_sockets = 1u << 20;
@@ -91,7 +93,30 @@ int session__audit(struct session *s)
 	struct audit_hooks h = { .drain = drain_cb, .observe = observe_cb, .ctx = s };
 
 	listeners__begin_syn(s->listeners);
+	s->last_audit_ns = session__now_ns();
 	return audit__run(s->tracker, s->opts.tracker.proc_root, &h, &s->last_audit);
+}
+
+/*
+ * Lost events leave the model wrong until an audit: when the kernel reports new losses, bring
+ * the next audit forward (at most one every LOSS_AUDIT_GAP) instead of waiting the interval.
+ */
+#define LOSS_CHECK_NS 1000000000ull
+#define LOSS_AUDIT_GAP_NS 5000000000ull
+
+static void session_check_losses(struct session *s, __u64 now)
+{
+	__u64 lost;
+
+	if (!s->opts.audit_interval_ms || now < s->next_loss_check_ns)
+		return;
+	s->next_loss_check_ns = now + LOSS_CHECK_NS;
+	lost = tracer__lost(s->tracer);
+	if (lost == s->lost_seen)
+		return;
+	s->lost_seen = lost;
+	if (s->next_audit_ns > s->last_audit_ns + LOSS_AUDIT_GAP_NS)
+		s->next_audit_ns = s->last_audit_ns + LOSS_AUDIT_GAP_NS;
 }
 
 int session__sample_listeners(struct session *s)
@@ -122,6 +147,13 @@ int session__open(struct session *s, const struct session_opts *o)
 	s->tracer = tracer__start(&to);
 	if (!s->tracer)
 		return -errno;
+	/*
+	 * The reader must not be starved by the very workload it watches: with many busy threads
+	 * a nice-0 reader gets too small a share and the ring buffer overflows. It only ever
+	 * uses what the event rate needs, so a higher priority costs nothing when idle.
+	 */
+	if (o->nice && setpriority(PRIO_PROCESS, 0, o->nice))
+		log_debug("cannot set scheduling priority %d: %s", o->nice, strerror(errno));
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ev.data.u32 = 1;
 	if (s->epfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, tracer__fd(s->tracer), &ev)) {
@@ -139,6 +171,7 @@ int session__open(struct session *s, const struct session_opts *o)
 static void session_periodic(struct session *s, __u64 now)
 {
 	tracker__tick(s->tracker, now);
+	session_check_losses(s, now);
 	if (s->opts.audit_interval_ms && now >= s->next_audit_ns) {
 		session__audit(s);
 		proc_table__prune(tracker__procs(s->tracker));
