@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The exact table of TCP sockets, keyed by socket cookie. Open addressing with linear probing
- * and backward-shift deletion (no tombstones). It grows by doubling up to a fixed maximum of
+ * The exact table of TCP sockets, keyed by socket cookie. Open addressing with Robin Hood
+ * linear probing and backward-shift deletion (no tombstones). It grows by doubling up to a fixed maximum of
  * entries given at creation; an insert beyond that fails and is counted (sock_table__full()).
  *
  * Cost: sizeof(struct sock_entry) = 72 bytes per slot, load factor kept between 0.4 and 0.8, so

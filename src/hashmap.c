@@ -7,7 +7,16 @@
 
 #define MIN_SLOTS 64u
 
-/* Slot layout: [used byte][pad to 8][key][value], each slot `stride` bytes. */
+/*
+ * Slot layout: [u32 hash][u32 used][key][value], each slot `stride` bytes. The stored hash
+ * rejects most mismatches without comparing keys and gives each entry's distance from home for
+ * Robin Hood probing (misses stop early) and backward-shift deletion.
+ */
+struct slot_head {
+	__u32 hash;
+	__u32 used;
+};
+
 struct hashmap {
 	unsigned char *slots;
 	size_t key_size, value_size, key_off, value_off, stride;
@@ -15,17 +24,25 @@ struct hashmap {
 	__u64 full;
 };
 
-static __u64 hash_bytes(const void *p, size_t n)
+static __u32 hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *b = p;
-	__u64 h = 1469598103934665603ull; /* FNV-1a, then a final mix */
+	__u64 h = 0x9E3779B97F4A7C15ull ^ n;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ull;
+	for (; i + 8 <= n; i += 8) {
+		__u64 w;
+
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	for (; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
 	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
+	h *= 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 33;
-	return h;
+	return (__u32)h;
 }
 
 static inline unsigned char *slot(const struct hashmap *m, __u32 i)
@@ -33,9 +50,14 @@ static inline unsigned char *slot(const struct hashmap *m, __u32 i)
 	return m->slots + (size_t)i * m->stride;
 }
 
-static inline __u32 home_of(const struct hashmap *m, const void *key)
+static inline struct slot_head *head(const struct hashmap *m, __u32 i)
 {
-	return (__u32)hash_bytes(key, m->key_size) & m->mask;
+	return (struct slot_head *)slot(m, i);
+}
+
+static inline __u32 distance(const struct hashmap *m, __u32 i)
+{
+	return (i - head(m, i)->hash) & m->mask;
 }
 
 struct hashmap *hashmap__new(size_t key_size, size_t value_size, __u32 max_entries)
@@ -46,8 +68,8 @@ struct hashmap *hashmap__new(size_t key_size, size_t value_size, __u32 max_entri
 		return NULL;
 	m->key_size = key_size;
 	m->value_size = value_size;
-	m->key_off = 8;
-	m->value_off = (8 + key_size + 7) & ~(size_t)7;
+	m->key_off = sizeof(struct slot_head);
+	m->value_off = (m->key_off + key_size + 7) & ~(size_t)7;
 	m->stride = (m->value_off + value_size + 7) & ~(size_t)7;
 	m->mask = MIN_SLOTS - 1;
 	m->max_entries = max_entries;
@@ -67,23 +89,67 @@ void hashmap__free(struct hashmap *m)
 	free(m);
 }
 
-static unsigned char *find(const struct hashmap *m, const void *key)
+/* Keys are small (4 to 40 bytes): compare in words, inline, rather than calling memcmp. */
+static inline bool keys_equal(const unsigned char *a, const unsigned char *b, size_t n)
 {
-	for (__u32 i = home_of(m, key);; i = (i + 1) & m->mask) {
-		unsigned char *s = slot(m, i);
+	size_t i = 0;
 
-		if (!s[0])
+	for (; i + 8 <= n; i += 8) {
+		__u64 x, y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return false;
+	}
+	for (; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+static unsigned char *find(const struct hashmap *m, const void *key, __u32 h)
+{
+	for (__u32 d = 0, i = h & m->mask;; d++, i = (i + 1) & m->mask) {
+		struct slot_head *s = head(m, i);
+
+		if (!s->used || distance(m, i) < d)
 			return NULL;
-		if (!memcmp(s + m->key_off, key, m->key_size))
-			return s;
+		if (s->hash == h && keys_equal(slot(m, i) + m->key_off, key, m->key_size))
+			return slot(m, i);
 	}
 }
 
 void *hashmap__lookup(const struct hashmap *m, const void *key)
 {
-	unsigned char *s = find(m, key);
+	unsigned char *s = find(m, key, hash_bytes(key, m->key_size));
 
 	return s ? s + m->value_off : NULL;
+}
+
+/* Robin Hood placement of the slot image `x` (stride bytes); returns where x itself landed. */
+static __u32 place(struct hashmap *m, unsigned char *x, unsigned char *tmp)
+{
+	struct slot_head *xh = (struct slot_head *)x;
+	__u32 i = xh->hash & m->mask, d = 0, landed = (__u32)-1;
+
+	for (;; d++, i = (i + 1) & m->mask) {
+		__u32 ed;
+
+		if (!head(m, i)->used) {
+			memcpy(slot(m, i), x, m->stride);
+			return landed == (__u32)-1 ? i : landed;
+		}
+		ed = distance(m, i);
+		if (ed < d) {
+			memcpy(tmp, slot(m, i), m->stride);
+			memcpy(slot(m, i), x, m->stride);
+			memcpy(x, tmp, m->stride);
+			d = ed;
+			if (landed == (__u32)-1)
+				landed = i;
+		}
+	}
 }
 
 static int grow(struct hashmap *m)
@@ -91,28 +157,33 @@ static int grow(struct hashmap *m)
 	__u32 old_n = m->mask + 1;
 	unsigned char *old = m->slots;
 	unsigned char *slots = calloc((size_t)old_n * 2, m->stride);
+	unsigned char *x = malloc(m->stride * 2);
 
-	if (!slots)
+	if (!slots || !x) {
+		free(slots);
+		free(x);
 		return -1;
+	}
 	m->slots = slots;
 	m->mask = old_n * 2 - 1;
 	for (__u32 i = 0; i < old_n; i++) {
 		unsigned char *s = old + (size_t)i * m->stride;
-		__u32 j;
 
-		if (!s[0])
-			continue;
-		for (j = home_of(m, s + m->key_off); slot(m, j)[0]; j = (j + 1) & m->mask)
-			;
-		memcpy(slot(m, j), s, m->stride);
+		if (((struct slot_head *)s)->used) {
+			memcpy(x, s, m->stride);
+			place(m, x, x + m->stride);
+		}
 	}
+	free(x);
 	free(old);
 	return 0;
 }
 
 void *hashmap__upsert(struct hashmap *m, const void *key, bool *created)
 {
-	unsigned char *s = find(m, key);
+	__u32 h = hash_bytes(key, m->key_size);
+	unsigned char *s = find(m, key, h);
+	unsigned char buf[2 * 1024], *x;
 	__u32 i;
 
 	*created = false;
@@ -122,32 +193,34 @@ void *hashmap__upsert(struct hashmap *m, const void *key, bool *created)
 		m->full++;
 		return NULL;
 	}
-	for (i = home_of(m, key); slot(m, i)[0]; i = (i + 1) & m->mask)
-		;
-	s = slot(m, i);
-	memset(s, 0, m->stride);
-	s[0] = 1;
-	memcpy(s + m->key_off, key, m->key_size);
+	x = m->stride <= 1024 ? buf : malloc(m->stride * 2);
+	if (!x) {
+		m->full++;
+		return NULL;
+	}
+	memset(x, 0, m->stride);
+	((struct slot_head *)x)->hash = h;
+	((struct slot_head *)x)->used = 1;
+	memcpy(x + m->key_off, key, m->key_size);
+	i = place(m, x, x + m->stride);
+	if (x != buf)
+		free(x);
 	m->count++;
 	*created = true;
-	return s + m->value_off;
+	return slot(m, i) + m->value_off;
 }
 
 void hashmap__delete(struct hashmap *m, const void *key)
 {
-	unsigned char *s = find(m, key);
+	unsigned char *s = find(m, key, hash_bytes(key, m->key_size));
 	__u32 hole, i;
 
 	if (!s)
 		return;
 	hole = (__u32)((s - m->slots) / m->stride);
-	for (i = (hole + 1) & m->mask; slot(m, i)[0]; i = (i + 1) & m->mask) {
-		__u32 home = home_of(m, slot(m, i) + m->key_off);
-
-		if (((i - home) & m->mask) >= ((i - hole) & m->mask)) {
-			memcpy(slot(m, hole), slot(m, i), m->stride);
-			hole = i;
-		}
+	for (i = (hole + 1) & m->mask; head(m, i)->used && distance(m, i); i = (i + 1) & m->mask) {
+		memcpy(slot(m, hole), slot(m, i), m->stride);
+		hole = i;
 	}
 	memset(slot(m, hole), 0, m->stride);
 	m->count--;
@@ -168,7 +241,7 @@ void *hashmap__next(const struct hashmap *m, __u32 *iter, const void **key)
 	while (*iter <= m->mask) {
 		unsigned char *s = slot(m, (*iter)++);
 
-		if (s[0]) {
+		if (((struct slot_head *)s)->used) {
 			if (key)
 				*key = s + m->key_off;
 			return s + m->value_off;
