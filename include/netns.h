@@ -39,6 +39,17 @@ int netns__list(struct netns_ref *out, int max);
 /* Close the fds of refs[0..n) and set them to -1. Accepts NULL. */
 void netns__close_list(struct netns_ref *refs, int n);
 
+/* Most namespaces netns__list_all() returns. */
+#define NETNS_MAX 4096
+
+/*
+ * netns__list() into an array it allocates (up to NETNS_MAX). On success *out owns the array:
+ * release it with netns__free_list(*out, count). Returns the count or -errno.
+ */
+int netns__list_all(struct netns_ref **out);
+/* Close the fds and free an array from netns__list_all(). Accepts NULL. */
+void netns__free_list(struct netns_ref *refs, int n);
+
 /* Move the calling thread into the network namespace netns_fd refers to. 0 or -errno. */
 int netns__enter(int netns_fd);
 

@@ -14,7 +14,6 @@
 #include "netns.h"
 #include "proc_info.h"
 
-#define MAX_NETNS 4096
 
 /* One dumped socket with its namespace. */
 struct dumped {
@@ -75,16 +74,11 @@ static int dump_netns(const struct netns_ref *ns, struct dump_buf *b)
 static int dump_all(struct dump_buf *b, struct tracker *t, struct audit_result *res)
 {
 	static bool warned;
-	struct netns_ref *refs = calloc(MAX_NETNS, sizeof(*refs));
-	int n, first_err = 0;
+	struct netns_ref *refs;
+	int n = netns__list_all(&refs), first_err = 0;
 
-	if (!refs)
-		return -ENOMEM;
-	n = netns__list(refs, MAX_NETNS);
-	if (n < 0) {
-		free(refs);
+	if (n < 0)
 		return n;
-	}
 	for (int i = 0; i < n; i++) {
 		int err = dump_netns(&refs[i], b);
 
@@ -101,8 +95,7 @@ static int dump_all(struct dump_buf *b, struct tracker *t, struct audit_result *
 		res->namespaces++;
 		tracker__audit_netns(t, refs[i].inode);
 	}
-	netns__close_list(refs, n);
-	free(refs);
+	netns__free_list(refs, n);
 	return res->namespaces ? 0 : (first_err ? first_err : -ENOENT);
 }
 

@@ -15,7 +15,6 @@
 #include "proc_info.h"
 
 #define MAX_LISTENERS 65536
-#define MAX_NETNS 4096
 
 struct listeners {
 	struct hashmap *by_cookie;	/* cookie -> listener_info */
@@ -33,7 +32,7 @@ struct listeners *listeners__new(void)
 	if (!l)
 		return NULL;
 	l->by_cookie = hashmap__new(sizeof(__u64), sizeof(struct listener_info), MAX_LISTENERS);
-	l->netstat = hashmap__new(sizeof(__u32), sizeof(struct netns_listen_stats), MAX_NETNS);
+	l->netstat = hashmap__new(sizeof(__u32), sizeof(struct netns_listen_stats), NETNS_MAX);
 	l->syn = hashmap__new(sizeof(struct port_key), sizeof(__u32), MAX_LISTENERS);
 	if (!l->by_cookie || !l->netstat || !l->syn) {
 		listeners__free(l);
@@ -155,23 +154,17 @@ static void sample_finish(struct listeners *l, struct tracker *t)
 
 int listeners__sample(struct listeners *l, struct tracker *t)
 {
-	struct netns_ref *refs = calloc(MAX_NETNS, sizeof(*refs));
-	int n;
+	struct netns_ref *refs;
+	int n = netns__list_all(&refs);
 
-	if (!refs)
-		return -ENOMEM;
-	n = netns__list(refs, MAX_NETNS);
-	if (n < 0) {
-		free(refs);
+	if (n < 0)
 		return n;
-	}
 	l->generation++;
 	l->t = t;
 	for (int i = 0; i < n; i++)
 		sample_netns(l, &refs[i]);
 	l->t = NULL;
-	netns__close_list(refs, n);
-	free(refs);
+	netns__free_list(refs, n);
 	sample_finish(l, t);
 	return 0;
 }

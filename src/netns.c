@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -173,6 +174,29 @@ void netns__close_list(struct netns_ref *refs, int n)
 			close(refs[i].fd);
 		refs[i].fd = -1;
 	}
+}
+
+int netns__list_all(struct netns_ref **out)
+{
+	struct netns_ref *refs = calloc(NETNS_MAX, sizeof(*refs));
+	int n;
+
+	*out = NULL;
+	if (!refs)
+		return -ENOMEM;
+	n = netns__list(refs, NETNS_MAX);
+	if (n < 0) {
+		free(refs);
+		return n;
+	}
+	*out = refs;
+	return n;
+}
+
+void netns__free_list(struct netns_ref *refs, int n)
+{
+	netns__close_list(refs, n);
+	free(refs);
 }
 
 int netns__enter(int netns_fd)

@@ -57,6 +57,7 @@ struct tracker {
 	struct hashmap *ports;		/* port_key -> port_stats */
 	struct hashmap *remotes;	/* remote_key -> __u32 */
 	struct hashmap *orphans;	/* tuple_key -> cookie */
+	struct hashmap *tw_tuples;	/* 64-bit hash of (netns, tuple) -> cookie, TIME_WAIT only */
 	struct fifo tw_q, fw2_q, cw_q;
 	/* audit in progress */
 	bool auditing;
@@ -109,7 +110,9 @@ struct tracker *tracker__new(const struct tracker_opts *opts)
 	t->ports = hashmap__new(sizeof(struct port_key), sizeof(struct port_stats), MAP_LIMIT);
 	t->remotes = hashmap__new(sizeof(struct remote_key), sizeof(__u32), opts->max_sockets);
 	t->orphans = hashmap__new(sizeof(struct tuple_key), sizeof(__u64), opts->max_sockets);
-	if (!t->socks || !t->procs || !t->netns || !t->ports || !t->remotes || !t->orphans) {
+	t->tw_tuples = hashmap__new(sizeof(__u64), sizeof(__u64), opts->max_sockets);
+	if (!t->socks || !t->procs || !t->netns || !t->ports || !t->remotes || !t->orphans ||
+	    !t->tw_tuples) {
 		tracker__free(t);
 		return NULL;
 	}
@@ -126,6 +129,7 @@ void tracker__free(struct tracker *t)
 	hashmap__free(t->ports);
 	hashmap__free(t->remotes);
 	hashmap__free(t->orphans);
+	hashmap__free(t->tw_tuples);
 	hashmap__free(t->audit_gone);
 	hashmap__free(t->audit_netns);
 	free(t->tw_q.v);
@@ -161,6 +165,43 @@ static void tuple_key_of(const struct sock_entry *s, struct tuple_key *k)
 	k->dport = s->dport;
 	memcpy(k->saddr, s->saddr, 16);
 	memcpy(k->daddr, s->daddr, 16);
+}
+
+/* A 64-bit digest of a socket's namespace and 4-tuple (collisions are checked by the caller). */
+static __u64 tuple_digest(const struct sock_entry *s)
+{
+	struct tuple_key k;
+	__u64 h = 0x9E3779B97F4A7C15ull ^ s->netns;
+	const unsigned char *b = (const unsigned char *)&k;
+
+	tuple_key_of(s, &k);
+	for (size_t i = 0; i < sizeof(k); i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static bool same_tuple(const struct sock_entry *a, const struct sock_entry *b)
+{
+	return a->netns == b->netns && a->family == b->family && a->sport == b->sport &&
+	       a->dport == b->dport && !memcmp(a->saddr, b->saddr, 16) &&
+	       !memcmp(a->daddr, b->daddr, 16);
+}
+
+/* Keep the tuple index of TIME_WAIT sockets in step with sock_account(). */
+static void tw_index(struct tracker *t, const struct sock_entry *s, int delta)
+{
+	__u64 h = tuple_digest(s);
+	__u64 *c;
+
+	if (delta < 0) {
+		c = hashmap__lookup(t->tw_tuples, &h);
+		if (c && *c == s->cookie)
+			hashmap__delete(t->tw_tuples, &h);
+		return;
+	}
+	c = map_upsert(t, t->tw_tuples, &h);
+	if (c)
+		*c = s->cookie;
 }
 
 static void port_close_wait(struct tracker *t, const struct sock_entry *s, int delta)
@@ -238,6 +279,8 @@ static void sock_account(struct tracker *t, const struct sock_entry *s, int delt
 	/* Only active opens use an ephemeral port per remote: passive ones share the listener's. */
 	if (s->state == TCP_TIME_WAIT && !(s->flags & SE_PASSIVE))
 		remote_time_wait(t, s, delta);
+	if (s->state == TCP_TIME_WAIT)
+		tw_index(t, s, delta);
 }
 
 /* Remove a socket from the model for good. */
@@ -451,6 +494,30 @@ static void observe_transition(struct tracker *t, struct sock_entry *s, const st
 	}
 }
 
+/*
+ * A new connection now uses the 4-tuple of one of our TIME_WAIT sockets: the kernel killed that
+ * timewait sock to let it through (tcp_tw_reuse, or a new SYN to a server-side TIME_WAIT),
+ * without any event. Forget it now rather than at the next audit.
+ */
+static void tw_recycle_check(struct tracker *t, __u64 cookie)
+{
+	struct sock_entry *s = sock_table__lookup(t->socks, cookie), *old;
+	__u64 h, *c;
+
+	if (!s || !s->sport || !s->dport)
+		return;
+	h = tuple_digest(s);
+	c = hashmap__lookup(t->tw_tuples, &h);
+	if (!c || *c == cookie)
+		return;
+	old = sock_table__lookup(t->socks, *c);
+	if (!old || old->state != TCP_TIME_WAIT || !same_tuple(old, s))
+		return;
+	t->stats.tw_recycled++;
+	t->stats.transitions[TCP_TIME_WAIT][TCP_CLOSE]++;
+	sock_forget(t, old);
+}
+
 static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_view *v)
 {
 	struct sock_entry *s = sock_table__lookup(t->socks, e->cookie);
@@ -496,9 +563,13 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 	if (e->newstate == TCP_LAST_ACK)
 		peer_fin_sent(t, s, e->ts_ns);
 	if (e->newstate != TCP_CLOSE) {
+		__u64 cookie = s->cookie;
+
 		sock_enter(t, s, e->newstate, e->ts_ns);
 		if (e->newstate == TCP_LISTEN)
 			listener_register(t, s);
+		if (e->newstate == TCP_ESTABLISHED || e->newstate == TCP_SYN_RECV)
+			tw_recycle_check(t, cookie); /* may move entries: s is not used after */
 		return;
 	}
 	if ((s->flags & SE_ESTABLISHED) && s->created_ns)
@@ -628,6 +699,7 @@ static void expire_queue(struct tracker *t, struct fifo *q, int state, __u64 lif
 			continue; /* re-entered later; a later item covers it */
 		if (state == TCP_FIN_WAIT2 && !(s->flags & SE_ORPHAN_FW2))
 			continue;
+		t->stats.transitions[state][TCP_CLOSE]++;
 		sock_forget(t, s);
 	}
 }

@@ -132,6 +132,25 @@ static void test_fin_received_close_is_time_wait_and_reset_is_not(void)
 	tracker__free(t);
 }
 
+static void test_time_wait_recycled_by_a_new_connection(void)
+{
+	struct tracker *t = new_tracker();
+
+	state(t, SEC, 7, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, SEC, 7, TCP_SYN_SENT, TCP_ESTABLISHED, 6000, 80, 0, "", 0);
+	state(t, SEC, 7, TCP_ESTABLISHED, TCP_FIN_WAIT1, 6000, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, SEC, 7, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 6000, 80, 0, "", 0);
+	state(t, SEC, 7, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 0, "", TS_F_FIN_RCVD);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "TIME_WAIT before reuse");
+	/* tcp_tw_reuse: a new connect gets the same 4-tuple; the kernel kills the timewait sock */
+	state(t, 3 * SEC, 9, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, 3 * SEC, 9, TCP_SYN_SENT, TCP_ESTABLISHED, 6000, 80, 0, "", 0);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT after its tuple was reused");
+	CHECK_EQ_INT(host(t)[TCP_ESTABLISHED], 1, "the new connection");
+	CHECK_EQ_INT(tracker__stats(t)->tw_recycled, 1, "recycled TIME_WAIT counted");
+	tracker__free(t);
+}
+
 static void test_audit_repairs_drift(void)
 {
 	struct tracker *t = new_tracker();
@@ -157,4 +176,5 @@ static void test_audit_repairs_drift(void)
 
 TEST_MAIN("tracker", TL_CASE(test_owners_survive_softirq_transitions),
 	  TL_CASE(test_time_wait_model), TL_CASE(test_fin_received_close_is_time_wait_and_reset_is_not),
+	  TL_CASE(test_time_wait_recycled_by_a_new_connection),
 	  TL_CASE(test_audit_repairs_drift))
