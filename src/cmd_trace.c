@@ -121,7 +121,8 @@ int cmd_trace(int argc, char **argv)
 
 	session__default_opts(&a.so);
 	a.so.seed = true;
-	a.so.wakeup_bytes = 0; /* a person is watching: no batching delay */
+	/* A person is watching: read at least every 50 ms. */
+	a.so.poll_ms = 50;
 	a.out.filter.port = -1;
 	err = trace_parse(argc, argv, &a);
 	if (err)

@@ -632,13 +632,18 @@ static void render_events(struct metrics *m, struct prom_writer *w)
 	}
 	prom_writer__family(w, "tcpstate_events_lost_total", "counter",
 			    "Events lost: ringbuf_full (kernel could not queue; raise --ringbuf-kb), "
+			    "recursion (the kernel skipped a program run nested in itself on a CPU), "
 			    "invalid (records of unknown kind or size).");
 	{
 		const char *l1[] = { "reason", "ringbuf_full", NULL };
-		const char *l2[] = { "reason", "invalid", NULL };
+		const char *l2[] = { "reason", "recursion", NULL };
+		const char *l3[] = { "reason", "invalid", NULL };
 
-		prom_writer__sample_u64(w, "tcpstate_events_lost_total", l1, session__lost(m->s));
-		prom_writer__sample_u64(w, "tcpstate_events_lost_total", l2, st->events_bad);
+		prom_writer__sample_u64(w, "tcpstate_events_lost_total", l1,
+					tracer__lost_ringbuf(m->s->tracer));
+		prom_writer__sample_u64(w, "tcpstate_events_lost_total", l2,
+					tracer__lost_recursion(m->s->tracer));
+		prom_writer__sample_u64(w, "tcpstate_events_lost_total", l3, st->events_bad);
 	}
 }
 

@@ -50,7 +50,6 @@ void session__default_opts(struct session_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_bytes = 8u << 20;
 	o->nice = -10;
-	o->wakeup_bytes = 64u << 10;
 	o->poll_ms = 100;
 	o->tracker.max_sockets = 1u << 20;
 	o->tracker.max_procs = 65536;
@@ -71,9 +70,11 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-void session__drain(struct session *s)
+int session__drain(struct session *s)
 {
-	tracer__consume(s->tracer);
+	int n = tracer__consume(s->tracer);
+
+	return n > 0 ? n : 0;
 }
 
 static void drain_cb(void *ctx)
@@ -128,7 +129,7 @@ int session__open(struct session *s, const struct session_opts *o)
 {
 	struct tracer_opts to = {
 		.ringbuf_bytes = o->ringbuf_bytes,
-		.wakeup_bytes = o->wakeup_bytes,
+		.wakeup_bytes = o->ringbuf_bytes / 2,
 		.force_tracepoint = o->force_tracepoint,
 		.on_event = on_record,
 		.ctx = s,
@@ -180,6 +181,10 @@ static void session_periodic(struct session *s, __u64 now)
 	}
 }
 
+/* After a drain of at least BUSY_RECORDS records, look again within BUSY_POLL_MS. */
+#define BUSY_RECORDS 2048
+#define BUSY_POLL_MS 2
+
 int session__run(struct session *s, __u64 duration_ns, struct http_server *http)
 {
 	__u64 end = duration_ns ? session__now_ns() + duration_ns : 0;
@@ -190,9 +195,11 @@ int session__run(struct session *s, __u64 duration_ns, struct http_server *http)
 
 		epoll_ctl(s->epfd, EPOLL_CTL_ADD, http_server__fd(http), &ev);
 	}
+	int busy = 0;
+
 	while (!stop_signal) {
 		__u64 now = session__now_ns();
-		int timeout = (int)s->opts.poll_ms, n;
+		int timeout = busy ? BUSY_POLL_MS : (int)s->opts.poll_ms, n;
 
 		if (end && now >= end)
 			break;
@@ -206,7 +213,7 @@ int session__run(struct session *s, __u64 duration_ns, struct http_server *http)
 			return -errno;
 		}
 		/* Events first, always: a batch may be waiting without a wakeup. */
-		session__drain(s);
+		busy = session__drain(s) >= BUSY_RECORDS;
 		if (http)
 			http_server__run(http);
 		session_periodic(s, session__now_ns());

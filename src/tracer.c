@@ -61,6 +61,7 @@ static const char *privilege_hint(int err)
 static void choose_programs(struct tcpstate_bpf *skel, bool classic)
 {
 	bpf_program__set_autoload(skel->progs.set_state_btf, !classic);
+	bpf_program__set_autoload(skel->progs.set_state_task, !classic);
 	bpf_program__set_autoload(skel->progs.set_state_tp, classic);
 	bpf_program__set_autoload(skel->progs.retransmit_btf, !classic);
 	bpf_program__set_autoload(skel->progs.retransmit_synack_btf, !classic);
@@ -203,7 +204,34 @@ int tracer__consume(struct tracer *t)
 	return n == -EINTR ? 0 : n;
 }
 
+/* Runs the kernel skipped because the program was already running on that CPU. */
+static __u64 recursion_misses(const struct tracer *t)
+{
+	struct bpf_program *prog;
+	__u64 total = 0;
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			total += info.recursion_misses;
+	}
+	return total;
+}
+
+__u64 tracer__lost_recursion(const struct tracer *t)
+{
+	return recursion_misses(t);
+}
+
 __u64 tracer__lost(const struct tracer *t)
+{
+	return tracer__lost_ringbuf(t) + recursion_misses(t);
+}
+
+__u64 tracer__lost_ringbuf(const struct tracer *t)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 total = 0;
