@@ -37,10 +37,13 @@ enum ts_retrans_kind {
 #define TS_F_COOKIE_PTR (1u << 1) /* cookie is a kernel pointer (classic tracepoint fallback) */
 #define TS_F_FIN_RCVD (1u << 2) /* the peer's FIN had been received (SOCK_DONE) */
 #define TS_F_NO_SOCK (1u << 3) /* reset sent with no socket (e.g. to a closed port) */
+#define TS_F_SKB_TUPLE (1u << 4) /* reset sent: the tuple is the recipient's (from the packet
+				  * that caused it): saddr:sport = recipient, daddr:dport = us */
 
-/* Indexes of the per-CPU loss counters (map `drops`). */
+/* Indexes of the per-CPU counters of map `drops`. */
 enum ts_drop_reason {
 	TS_DROP_RINGBUF = 0,	/* bpf_ringbuf_reserve failed: ring buffer full */
+	TS_NESTED_HANDLED = 1,	/* events set_state_nested handled for a skipped set_state_btf */
 	TS_DROP_MAX,
 };
 

@@ -619,13 +619,65 @@ static __u32 recent_owner(struct tracker *t, __u64 cookie)
 	return r->cookie == cookie ? r->owner : 0;
 }
 
+/* The timewait socket (TIME_WAIT or orphan FIN_WAIT2) with exactly this tuple, if any. */
+static struct sock_entry *timewait_by_tuple(struct tracker *t, const struct sock_entry *probe)
+{
+	struct tuple_key k;
+	struct sock_entry *s;
+	__u64 h = tuple_digest(probe), *c = hashmap__lookup(t->tw_tuples, &h);
+
+	if (c && (s = sock_table__lookup(t->socks, *c)) && s->state == TCP_TIME_WAIT &&
+	    same_tuple(s, probe))
+		return s;
+	tuple_key_of(probe, &k);
+	c = hashmap__lookup(t->orphans, &k);
+	if (c && (s = sock_table__lookup(t->socks, *c)) && (s->flags & SE_ORPHAN_FW2) &&
+	    same_tuple(s, probe))
+		return s;
+	return NULL;
+}
+
+/*
+ * A reset sent from this host to a timewait socket of this host kills it, with no event: when
+ * the packet that caused the reset came from one of our timewait sockets, forget that socket.
+ * IPv4 packets are also matched against dual-stack sockets (v4-mapped IPv6 addresses).
+ */
+static void reset_kills_timewait(struct tracker *t, const struct ts_event *e)
+{
+	struct sock_entry probe = { .netns = e->netns, .family = (__u8)e->family,
+				    .sport = e->sport, .dport = e->dport };
+	struct sock_entry *s;
+
+	memcpy(probe.saddr, e->saddr, 16);
+	memcpy(probe.daddr, e->daddr, 16);
+	s = timewait_by_tuple(t, &probe);
+	if (!s && e->family == AF_INET) {
+		static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+		probe.family = AF_INET6;
+		memcpy(probe.saddr, mapped, 12);
+		memcpy(probe.saddr + 12, e->saddr, 4);
+		memcpy(probe.daddr, mapped, 12);
+		memcpy(probe.daddr + 12, e->daddr, 4);
+		s = timewait_by_tuple(t, &probe);
+	}
+	if (!s)
+		return;
+	t->stats.tw_reset++;
+	t->stats.transitions[s->state][TCP_CLOSE]++;
+	sock_forget(t, s);
+}
+
 /* Retransmits, resets and errors: charged to the socket's owner. */
 static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct ev_view *v)
 {
-	struct sock_entry *s = (e->flags & TS_F_NO_SOCK) ? NULL : sock_table__lookup(t->socks, e->cookie);
+	struct sock_entry *s;
 	struct proc_entry *p;
 
-	if (s)
+	if (e->flags & TS_F_SKB_TUPLE)
+		reset_kills_timewait(t, e); /* before looking up s: it may delete entries */
+	s = (e->flags & TS_F_NO_SOCK) ? NULL : sock_table__lookup(t->socks, e->cookie);
+	if (s && !(e->flags & TS_F_SKB_TUPLE))
 		copy_tuple(s, e);
 	p = proc_table__find(t->procs, s ? s->owner : recent_owner(t, e->cookie));
 	view_fill(t, v, e, s);

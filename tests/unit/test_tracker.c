@@ -151,6 +151,31 @@ static void test_time_wait_recycled_by_a_new_connection(void)
 	tracker__free(t);
 }
 
+static void test_reset_to_time_wait_kills_it(void)
+{
+	struct tracker *t = new_tracker();
+	struct ts_event rst = { .ts_ns = 5 * SEC, .kind = TS_EV_RESET_SENT, .family = AF_INET,
+				.netns = NS, .sport = 6000, .dport = 80, .cookie = 1,
+				.flags = TS_F_SKB_TUPLE };
+
+	state(t, SEC, 7, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, SEC, 7, TCP_SYN_SENT, TCP_ESTABLISHED, 6000, 80, 0, "", 0);
+	state(t, SEC, 7, TCP_ESTABLISHED, TCP_FIN_WAIT1, 6000, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, SEC, 7, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 6000, 80, 0, "", 0);
+	state(t, SEC, 7, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 0, "", TS_F_FIN_RCVD);
+	/* a listener of this host answers a packet from 127.0.0.1:6000 with a reset */
+	rst.saddr[0] = rst.daddr[0] = 127;
+	rst.saddr[3] = rst.daddr[3] = 1;
+	rst.sport = 7000; /* another tuple: nothing happens */
+	tracker__apply(t, &rst, sizeof(rst), NULL);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "TIME_WAIT after a reset to another tuple");
+	rst.sport = 6000;
+	tracker__apply(t, &rst, sizeof(rst), NULL);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT after a reset to its tuple");
+	CHECK_EQ_INT(tracker__stats(t)->tw_reset, 1, "timewait killed by reset counted");
+	tracker__free(t);
+}
+
 static void test_audit_repairs_drift(void)
 {
 	struct tracker *t = new_tracker();
@@ -177,4 +202,5 @@ static void test_audit_repairs_drift(void)
 TEST_MAIN("tracker", TL_CASE(test_owners_survive_softirq_transitions),
 	  TL_CASE(test_time_wait_model), TL_CASE(test_fin_received_close_is_time_wait_and_reset_is_not),
 	  TL_CASE(test_time_wait_recycled_by_a_new_connection),
+	  TL_CASE(test_reset_to_time_wait_kills_it),
 	  TL_CASE(test_audit_repairs_drift))
