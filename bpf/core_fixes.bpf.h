@@ -9,18 +9,6 @@
 #include <bpf/bpf_core_read.h>
 
 /*
- * Linux 5.15 replaced the v1/v2 tagged-pointer union in struct sock_cgroup_data with a plain
- * `cgroup` pointer (cgroup v1 socket data was dropped).
- * On older kernels we report cgroup id 0 and user space falls back to /proc/<pid>/cgroup.
- */
-static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
-{
-	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
-		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
-	return 0;
-}
-
-/*
  * Linux 5.6 turned sk_protocol from an 8-bit bitfield into a u16 (for MPTCP's protocol
  * number). Read it either way.
  */

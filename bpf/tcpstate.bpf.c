@@ -130,17 +130,16 @@ static __always_inline void fill_task(struct ts_event *e, __u16 kind)
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	e->comm[0] = '\0';
-	e->cgroup_id = 0;
+	e->cgroup_id = 0; /* reserved: cgroups come from /proc/<pid>/cgroup in user space */
 }
 
 /*
- * Name and cgroup of the owner, only where the current task is the owner: elsewhere they
- * would be wrong, and reading them is a good part of an event's cost.
+ * Name of the owner, only where the current task is the owner: elsewhere it would be wrong,
+ * and reading it is a good part of an event's cost.
  */
-static __always_inline void fill_owner(struct ts_event *e, const struct sock *sk)
+static __always_inline void fill_owner(struct ts_event *e)
 {
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->cgroup_id = sk_cgroup_id(sk);
 	e->flags |= TS_F_OWNER_CTX;
 }
 
@@ -193,7 +192,7 @@ static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie,
 	e->newstate = newstate;
 	e->flags = cookie_flag;
 	if (owner_context(oldstate, newstate) && e->pid)
-		fill_owner(e, sk);
+		fill_owner(e);
 	if (sk_fin_received(sk, btf))
 		e->flags |= TS_F_FIN_RCVD;
 	e->aux = 0;
@@ -276,6 +275,7 @@ int set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 static __always_inline int handle_accept(long fd)
 {
 	struct task_struct *task;
+	struct fdtable *fdt;
 	struct file **fdarray;
 	struct file *file;
 	struct socket *sock;
@@ -285,29 +285,33 @@ static __always_inline int handle_accept(long fd)
 	if (fd < 0)
 		return 0;
 	task = bpf_get_current_task_btf();
-	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+	fdt = task->files->fdt;
+	if (fd >= fdt->max_fds)
 		return 0;
-	fdarray = BPF_CORE_READ(task, files, fdt, fd);
+	fdarray = fdt->fd;
 	if (bpf_core_read(&file, sizeof(file), &fdarray[fd]) || !file)
 		return 0;
 	sock = BPF_CORE_READ(file, private_data);
 	sk = BPF_CORE_READ(sock, sk);
-	if (!sk)
+	if (!sk || !sk_is_tcp(sk, false))
 		return 0;
-	e = event_start(sk, TS_EV_ACCEPT, false);
+	e = event_reserve();
 	if (!e)
 		return 0;
+	/*
+	 * Only what user space needs: the cookie names a socket it knows from its state events
+	 * (tuple included), and the accepting task is its owner.
+	 */
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_task(e, TS_EV_ACCEPT);
+	fill_owner(e);
 	/* Same keying as set_state_tp when no cookie exists (classic fallback). */
 	e->cookie = sk_cookie_read(sk);
-	e->flags = 0;
-	fill_owner(e, sk);
 	if (!e->cookie) {
 		e->cookie = (__u64)sk;
 		e->flags |= TS_F_COOKIE_PTR;
 	}
-	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
 	e->aux = fd;
-	e->aux2 = 0;
 	event_submit(e);
 	return 0;
 }

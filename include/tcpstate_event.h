@@ -54,7 +54,7 @@ enum ts_drop_reason {
 struct ts_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 cookie;		/* socket cookie (same value ss -e prints as sk:<hex>) */
-	__u64 cgroup_id;	/* cgroup v2 id of the socket (creator's cgroup) */
+	__u64 cgroup_id;	/* reserved, 0 (cgroups are read from /proc/<pid>/cgroup) */
 	__u32 netns;		/* network namespace inode */
 	__u32 pid;		/* tgid of the current task (owner only with TS_F_OWNER_CTX) */
 	__u32 tid;

@@ -85,6 +85,7 @@ struct ev_view {
 	const struct ts_event *ev;
 	const struct proc_entry *owner;	/* never NULL; pid 0 = unknown */
 	int family;
+	__u32 netns;
 	__u8 saddr[16], daddr[16];
 	__u16 sport, dport;
 	__s64 ns_in_old;		/* -1 if unknown */

@@ -190,7 +190,7 @@ static void print_json(struct trace_output *o, const struct ev_view *v)
 	json_kv_str(f, "daddr", addr_format(v->family, v->daddr, a, sizeof(a)));
 	fprintf(f, ",\"dport\":%u", v->dport);
 	print_json_kind_fields(f, v);
-	fprintf(f, ",\"netns\":%u,\"task_pid\":%u}\n", e->netns, e->pid);
+	fprintf(f, ",\"netns\":%u,\"task_pid\":%u}\n", v->netns, e->pid);
 }
 
 void trace_output__event(struct trace_output *o, const struct ev_view *v)

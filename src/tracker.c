@@ -428,6 +428,7 @@ static void view_fill(struct tracker *t, struct ev_view *v, const struct ts_even
 	if (!s) {
 		v->owner = proc_table__find(t->procs, 0);
 		v->family = e->family;
+		v->netns = e->netns;
 		memcpy(v->saddr, e->saddr, 16);
 		memcpy(v->daddr, e->daddr, 16);
 		v->sport = e->sport;
@@ -438,6 +439,7 @@ static void view_fill(struct tracker *t, struct ev_view *v, const struct ts_even
 	if (!v->owner)
 		v->owner = proc_table__find(t->procs, 0);
 	v->family = s->family;
+	v->netns = s->netns;
 	memcpy(v->saddr, s->saddr, 16);
 	memcpy(v->daddr, s->daddr, 16);
 	v->sport = s->sport;
