@@ -12,59 +12,7 @@
 #include "hashmap.h"
 #include "log.h"
 #include "tracker.h"
-
-#define MAP_LIMIT 65536
-
-/* Extra sock_entry flags used only here. */
-#define SE_ESTABLISHED (1u << 5)	/* reached ESTABLISHED: counts for the lifetime histogram */
-#define SE_ORPHAN_FW2 (1u << 6)		/* timewait sock in FIN_WAIT2 substate */
-#define SE_AUDIT_SEEN (1u << 7)		/* seen by the audit in progress */
-
-/* A queue of (cookie, time) in time order: TIME_WAIT expiry, FIN_WAIT2 expiry, CLOSE_WAIT. */
-struct fifo_item {
-	__u64 cookie;
-	__u64 at_ns;
-};
-
-struct fifo {
-	struct fifo_item *v;
-	__u32 head, len, cap;
-};
-
-/* Both directions of a connection's tuple, to find an orphan FIN_WAIT2 from its peer. */
-struct tuple_key {
-	__u16 family, sport, dport, pad;
-	__u8 saddr[16], daddr[16];
-};
-
-/* Owners of recently closed sockets: events that follow the final CLOSE (the error report
- * of a refused connect) still find their owner. Direct-mapped, overwritten freely. */
-#define RECENT_SLOTS 4096
-
-struct recent_close {
-	__u64 cookie;
-	__u32 owner;
-	__u32 pad;
-};
-
-struct tracker {
-	struct tracker_opts opts;
-	struct recent_close recent[RECENT_SLOTS];
-	struct tracker_stats stats;
-	struct sock_table *socks;
-	struct proc_table *procs;
-	struct hashmap *netns;		/* netns -> __u32[TCP_MAX_STATES] */
-	struct hashmap *ports;		/* port_key -> port_stats */
-	struct hashmap *remotes;	/* remote_key -> __u32 */
-	struct hashmap *orphans;	/* tuple_key -> cookie */
-	struct hashmap *tw_tuples;	/* 64-bit hash of (netns, tuple) -> cookie, TIME_WAIT only */
-	struct fifo tw_q, fw2_q, cw_q;
-	/* audit in progress */
-	bool auditing;
-	__u64 audit_start_ns;
-	struct hashmap *audit_gone;	/* cookies deleted by events during the audit */
-	struct hashmap *audit_netns;	/* namespaces dumped completely */
-};
+#include "tracker_int.h"
 
 static int fifo_push(struct fifo *q, __u64 cookie, __u64 at_ns)
 {
@@ -138,7 +86,7 @@ void tracker__free(struct tracker *t)
 	free(t);
 }
 
-static void *map_upsert(struct tracker *t, struct hashmap *m, const void *key)
+void *tk_map_upsert(struct tracker *t, struct hashmap *m, const void *key)
 {
 	bool created;
 	void *v = hashmap__upsert(m, key, &created);
@@ -157,7 +105,7 @@ static void remote_key_of(const struct sock_entry *s, struct remote_key *k)
 	memcpy(k->addr, s->daddr, sizeof(k->addr));
 }
 
-static void tuple_key_of(const struct sock_entry *s, struct tuple_key *k)
+void tk_tuple_key_of(const struct sock_entry *s, struct tuple_key *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = s->family;
@@ -174,7 +122,7 @@ static __u64 tuple_digest(const struct sock_entry *s)
 	__u64 h = 0x9E3779B97F4A7C15ull ^ s->netns;
 	const unsigned char *b = (const unsigned char *)&k;
 
-	tuple_key_of(s, &k);
+	tk_tuple_key_of(s, &k);
 	for (size_t i = 0; i < sizeof(k); i++)
 		h = (h ^ b[i]) * 0x100000001b3ull;
 	return h ^ (h >> 29);
@@ -187,7 +135,7 @@ static bool same_tuple(const struct sock_entry *a, const struct sock_entry *b)
 	       !memcmp(a->daddr, b->daddr, 16);
 }
 
-/* Keep the tuple index of TIME_WAIT sockets in step with sock_account(). */
+/* Keep the tuple index of TIME_WAIT sockets in step with tk_sock_account(). */
 static void tw_index(struct tracker *t, const struct sock_entry *s, int delta)
 {
 	__u64 h = tuple_digest(s);
@@ -199,7 +147,7 @@ static void tw_index(struct tracker *t, const struct sock_entry *s, int delta)
 			hashmap__delete(t->tw_tuples, &h);
 		return;
 	}
-	c = map_upsert(t, t->tw_tuples, &h);
+	c = tk_map_upsert(t, t->tw_tuples, &h);
 	if (c)
 		*c = s->cookie;
 }
@@ -207,7 +155,7 @@ static void tw_index(struct tracker *t, const struct sock_entry *s, int delta)
 static void port_close_wait(struct tracker *t, const struct sock_entry *s, int delta)
 {
 	struct port_key k = { .netns = s->netns, .port = s->sport };
-	struct port_stats *p = delta > 0 ? map_upsert(t, t->ports, &k) : hashmap__lookup(t->ports, &k);
+	struct port_stats *p = delta > 0 ? tk_map_upsert(t, t->ports, &k) : hashmap__lookup(t->ports, &k);
 
 	if (p)
 		p->close_wait += delta;
@@ -217,7 +165,7 @@ static void port_close_wait(struct tracker *t, const struct sock_entry *s, int d
 static void port_pending(struct tracker *t, const struct sock_entry *s, int delta)
 {
 	struct port_key k = { .netns = s->netns, .port = s->sport };
-	struct port_stats *p = delta > 0 ? map_upsert(t, t->ports, &k) : hashmap__lookup(t->ports, &k);
+	struct port_stats *p = delta > 0 ? tk_map_upsert(t, t->ports, &k) : hashmap__lookup(t->ports, &k);
 
 	if (!p || (delta < 0 && !p->pending))
 		return;
@@ -253,7 +201,7 @@ static void remote_time_wait(struct tracker *t, const struct sock_entry *s, int 
 	__u32 *n;
 
 	remote_key_of(s, &k);
-	n = delta > 0 ? map_upsert(t, t->remotes, &k) : hashmap__lookup(t->remotes, &k);
+	n = delta > 0 ? tk_map_upsert(t, t->remotes, &k) : hashmap__lookup(t->remotes, &k);
 	if (!n)
 		return;
 	*n += delta;
@@ -262,9 +210,9 @@ static void remote_time_wait(struct tracker *t, const struct sock_entry *s, int 
 }
 
 /* Add (delta = 1) or remove (delta = -1) a socket from every count that depends on its state. */
-static void sock_account(struct tracker *t, const struct sock_entry *s, int delta)
+void tk_sock_account(struct tracker *t, const struct sock_entry *s, int delta)
 {
-	__u32 *ns = delta > 0 ? map_upsert(t, t->netns, &s->netns) : hashmap__lookup(t->netns, &s->netns);
+	__u32 *ns = delta > 0 ? tk_map_upsert(t, t->netns, &s->netns) : hashmap__lookup(t->netns, &s->netns);
 	struct proc_entry *p = proc_table__find(t->procs, s->owner);
 
 	if (s->flags & SE_REQUEST)
@@ -284,19 +232,19 @@ static void sock_account(struct tracker *t, const struct sock_entry *s, int delt
 }
 
 /* Remove a socket from the model for good. */
-static void sock_forget(struct tracker *t, struct sock_entry *s)
+void tk_sock_forget(struct tracker *t, struct sock_entry *s)
 {
 	__u64 cookie = s->cookie;
 	bool created;
 
-	sock_account(t, s, -1);
+	tk_sock_account(t, s, -1);
 	if ((s->flags & (SE_PASSIVE | SE_ESTABLISHED | SE_ACCEPTED | SE_SEEDED)) ==
 	    (SE_PASSIVE | SE_ESTABLISHED))
 		port_pending(t, s, -1); /* closed before anyone accepted it */
 	if (s->flags & SE_ORPHAN_FW2) {
 		struct tuple_key k;
 
-		tuple_key_of(s, &k);
+		tk_tuple_key_of(s, &k);
 		hashmap__delete(t->orphans, &k);
 	}
 	if (s->state == TCP_LISTEN) {
@@ -312,20 +260,20 @@ static void sock_forget(struct tracker *t, struct sock_entry *s)
 	sock_table__delete(t->socks, cookie);
 }
 
-static void set_owner(struct tracker *t, struct sock_entry *s, __u32 pid, const char *comm)
+void tk_set_owner(struct tracker *t, struct sock_entry *s, __u32 pid, const char *comm)
 {
 	proc_table__get(t->procs, pid, comm);
 	if (s->owner == pid)
 		return;
-	sock_account(t, s, -1);
+	tk_sock_account(t, s, -1);
 	s->owner = pid;
-	sock_account(t, s, 1);
+	tk_sock_account(t, s, 1);
 }
 
-static void listener_register(struct tracker *t, const struct sock_entry *s)
+void tk_listener_register(struct tracker *t, const struct sock_entry *s)
 {
 	struct port_key k = { .netns = s->netns, .port = s->sport };
-	struct port_stats *p = map_upsert(t, t->ports, &k);
+	struct port_stats *p = tk_map_upsert(t, t->ports, &k);
 
 	if (!p)
 		return;
@@ -333,7 +281,7 @@ static void listener_register(struct tracker *t, const struct sock_entry *s)
 	p->owner = s->owner;
 }
 
-static __u32 listener_count(struct tracker *t, __u32 netns, __u16 port)
+__u32 tk_listener_count(struct tracker *t, __u32 netns, __u16 port)
 {
 	struct port_key k = { .netns = netns, .port = port };
 	struct port_stats *p = hashmap__lookup(t->ports, &k);
@@ -350,11 +298,11 @@ static __u32 listener_owner(struct tracker *t, __u32 netns, __u16 port)
 }
 
 /* Enter a (possibly modelled) state at ts and account for it. */
-static void sock_enter(struct tracker *t, struct sock_entry *s, int state, __u64 ts)
+void tk_sock_enter(struct tracker *t, struct sock_entry *s, int state, __u64 ts)
 {
 	s->state = state;
 	s->state_since_ns = ts;
-	sock_account(t, s, 1);
+	tk_sock_account(t, s, 1);
 	if (state == TCP_TIME_WAIT)
 		fifo_push(&t->tw_q, s->cookie, ts + t->opts.time_wait_ns);
 	else if (state == TCP_CLOSE_WAIT)
@@ -362,17 +310,17 @@ static void sock_enter(struct tracker *t, struct sock_entry *s, int state, __u64
 }
 
 /* The full socket closed and handed over to a timewait sock in FIN_WAIT2 substate. */
-static void sock_enter_orphan_fw2(struct tracker *t, struct sock_entry *s, __u64 ts)
+void tk_sock_enter_orphan_fw2(struct tracker *t, struct sock_entry *s, __u64 ts)
 {
 	struct tuple_key k;
 	__u64 *c;
 
 	s->state = TCP_FIN_WAIT2;
 	s->flags |= SE_ORPHAN_FW2;
-	sock_account(t, s, 1);
+	tk_sock_account(t, s, 1);
 	fifo_push(&t->fw2_q, s->cookie, ts + t->opts.fin_timeout_ns);
-	tuple_key_of(s, &k);
-	c = map_upsert(t, t->orphans, &k);
+	tk_tuple_key_of(s, &k);
+	c = tk_map_upsert(t, t->orphans, &k);
 	if (c)
 		*c = s->cookie;
 }
@@ -397,10 +345,10 @@ static void peer_fin_sent(struct tracker *t, const struct sock_entry *peer, __u6
 	hashmap__delete(t->orphans, &k);
 	if (!s || !(s->flags & SE_ORPHAN_FW2))
 		return;
-	sock_account(t, s, -1);
+	tk_sock_account(t, s, -1);
 	s->flags &= ~SE_ORPHAN_FW2;
 	t->stats.transitions[TCP_FIN_WAIT2][TCP_TIME_WAIT]++;
-	sock_enter(t, s, TCP_TIME_WAIT, ts);
+	tk_sock_enter(t, s, TCP_TIME_WAIT, ts);
 }
 
 static void copy_tuple(struct sock_entry *s, const struct ts_event *e)
@@ -517,7 +465,7 @@ static void tw_recycle_check(struct tracker *t, __u64 cookie)
 		return;
 	t->stats.tw_recycled++;
 	t->stats.transitions[TCP_TIME_WAIT][TCP_CLOSE]++;
-	sock_forget(t, old);
+	tk_sock_forget(t, old);
 }
 
 static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_view *v)
@@ -536,13 +484,13 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 	 */
 	if (s && (e->oldstate == TCP_CLOSE || e->oldstate == TCP_LISTEN) &&
 	    e->newstate != TCP_CLOSE) {
-		sock_forget(t, s);
+		tk_sock_forget(t, s);
 		s = NULL;
 	}
 	if (s) {
 		if (e->flags & TS_F_OWNER_CTX)
-			set_owner(t, s, e->pid, e->comm); /* moves its counts to the new owner */
-		sock_account(t, s, -1);
+			tk_set_owner(t, s, e->pid, e->comm); /* moves its counts to the new owner */
+		tk_sock_account(t, s, -1);
 		if (s->state_since_ns && s->state == e->oldstate && e->ts_ns >= s->state_since_ns)
 			ns_in_old = (__s64)(e->ts_ns - s->state_since_ns);
 		copy_tuple(s, e);
@@ -567,9 +515,9 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 	if (e->newstate != TCP_CLOSE) {
 		__u64 cookie = s->cookie;
 
-		sock_enter(t, s, e->newstate, e->ts_ns);
+		tk_sock_enter(t, s, e->newstate, e->ts_ns);
 		if (e->newstate == TCP_LISTEN)
-			listener_register(t, s);
+			tk_listener_register(t, s);
 		if (e->newstate == TCP_ESTABLISHED || e->newstate == TCP_SYN_RECV)
 			tw_recycle_check(t, cookie); /* may move entries: s is not used after */
 		return;
@@ -578,13 +526,13 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 		hist__observe(&t->stats.lifetime, e->ts_ns - s->created_ns);
 	if (closes_into_time_wait(s, e)) {
 		v->timewait = TCP_TIME_WAIT;
-		sock_enter(t, s, TCP_TIME_WAIT, e->ts_ns);
+		tk_sock_enter(t, s, TCP_TIME_WAIT, e->ts_ns);
 	} else if (e->oldstate == TCP_FIN_WAIT2 && !(s->flags & SE_RESET)) {
 		v->timewait = TCP_FIN_WAIT2;
-		sock_enter_orphan_fw2(t, s, e->ts_ns);
+		tk_sock_enter_orphan_fw2(t, s, e->ts_ns);
 	} else {
-		sock_account(t, s, 1); /* sock_forget takes it out again */
-		sock_forget(t, s);
+		tk_sock_account(t, s, 1); /* sock_forget takes it out again */
+		tk_sock_forget(t, s);
 	}
 }
 
@@ -599,11 +547,11 @@ static void apply_accept(struct tracker *t, const struct ts_event *e, struct ev_
 		v->owner = proc_table__find(t->procs, e->pid);
 		return;
 	}
-	set_owner(t, s, e->pid, e->comm);
+	tk_set_owner(t, s, e->pid, e->comm);
 	if ((s->flags & SE_PASSIVE) && s->created_ns && !(s->flags & SE_ACCEPTED) &&
 	    e->ts_ns >= s->created_ns) {
 		struct port_key k = { .netns = s->netns, .port = s->sport };
-		struct port_stats *p = map_upsert(t, t->ports, &k);
+		struct port_stats *p = tk_map_upsert(t, t->ports, &k);
 
 		if (p)
 			hist__observe(&p->accept_wait, e->ts_ns - s->created_ns);
@@ -631,7 +579,7 @@ static struct sock_entry *timewait_by_tuple(struct tracker *t, const struct sock
 	if (c && (s = sock_table__lookup(t->socks, *c)) && s->state == TCP_TIME_WAIT &&
 	    same_tuple(s, probe))
 		return s;
-	tuple_key_of(probe, &k);
+	tk_tuple_key_of(probe, &k);
 	c = hashmap__lookup(t->orphans, &k);
 	if (c && (s = sock_table__lookup(t->socks, *c)) && (s->flags & SE_ORPHAN_FW2) &&
 	    same_tuple(s, probe))
@@ -667,7 +615,7 @@ static void reset_kills_timewait(struct tracker *t, const struct ts_event *e)
 		return;
 	t->stats.tw_reset++;
 	t->stats.transitions[s->state][TCP_CLOSE]++;
-	sock_forget(t, s);
+	tk_sock_forget(t, s);
 }
 
 /* Retransmits, resets and errors: charged to the socket's owner. */
@@ -754,7 +702,7 @@ static void expire_queue(struct tracker *t, struct fifo *q, int state, __u64 lif
 		if (state == TCP_FIN_WAIT2 && !(s->flags & SE_ORPHAN_FW2))
 			continue;
 		t->stats.transitions[state][TCP_CLOSE]++;
-		sock_forget(t, s);
+		tk_sock_forget(t, s);
 	}
 }
 
@@ -785,167 +733,6 @@ void tracker__update_close_wait_oldest(struct tracker *t)
 			p->cw_oldest_since_ns = item.at_ns;
 	}
 	q->len = keep;
-}
-
-/* ---- audit ---------------------------------------------------------------------------- */
-
-int tracker__audit_begin(struct tracker *t, __u64 now_ns)
-{
-	hashmap__free(t->audit_gone);
-	hashmap__free(t->audit_netns);
-	t->audit_gone = hashmap__new(sizeof(__u64), 1, t->opts.max_sockets);
-	t->audit_netns = hashmap__new(sizeof(__u32), 1, MAP_LIMIT);
-	if (!t->audit_gone || !t->audit_netns)
-		return -ENOMEM;
-	t->auditing = true;
-	t->audit_start_ns = now_ns;
-	return 0;
-}
-
-void tracker__audit_netns(struct tracker *t, __u32 netns)
-{
-	bool created;
-
-	hashmap__upsert(t->audit_netns, &netns, &created);
-}
-
-bool tracker__needs_owner(struct tracker *t, __u64 cookie)
-{
-	/* Only sockets the table does not know: resolving owners scans all of /proc, and an
-	 * ownerless socket the table knows would otherwise cost that scan at every audit. */
-	return !sock_table__lookup(t->socks, cookie);
-}
-
-static void audit_fill_from_diag(struct sock_entry *s, __u32 netns, const struct diag_sock *d)
-{
-	s->netns = netns;
-	s->family = d->family;
-	s->sport = d->sport;
-	s->dport = d->dport;
-	memcpy(s->saddr, d->saddr, 16);
-	memcpy(s->daddr, d->daddr, 16);
-}
-
-/* When did a dumped socket enter its state? Exact for TIME_WAIT, else "now" (a lower bound). */
-static __u64 audit_since(struct tracker *t, const struct diag_sock *d)
-{
-	__u64 now = t->audit_start_ns;
-
-	if (d->state == TCP_TIME_WAIT && d->expires_ms) {
-		__u64 left = (__u64)d->expires_ms * 1000000ull;
-
-		if (left < t->opts.time_wait_ns && now > t->opts.time_wait_ns - left)
-			return now - (t->opts.time_wait_ns - left);
-	}
-	return now;
-}
-
-static void audit_add_missing(struct tracker *t, __u32 netns, const struct diag_sock *d,
-			      __u32 owner_pid)
-{
-	bool created;
-	struct sock_entry *s = sock_table__upsert(t->socks, d->cookie, &created);
-
-	if (!s)
-		return;
-	audit_fill_from_diag(s, netns, d);
-	s->flags = SE_SEEDED | SE_AUDIT_SEEN;
-	/* Accepted from a listener on its local port (listeners are reconciled first). */
-	if (d->state != TCP_LISTEN && listener_count(t, netns, d->sport))
-		s->flags |= SE_PASSIVE;
-	if (d->state == TCP_SYN_RECV && !d->inode)
-		s->flags |= SE_REQUEST; /* half-open: reported per listener, not as a socket */
-	if (owner_pid)
-		proc_table__get(t->procs, owner_pid, NULL);
-	s->owner = owner_pid;
-	if (d->state == TCP_FIN_WAIT2 && !d->inode) {
-		sock_enter_orphan_fw2(t, s, audit_since(t, d));
-		return;
-	}
-	sock_enter(t, s, d->state, audit_since(t, d));
-	if (d->state == TCP_LISTEN)
-		listener_register(t, s);
-}
-
-void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *d, __u32 owner_pid)
-{
-	struct sock_entry *s;
-
-	if (!d->cookie || d->state >= TCP_MAX_STATES || !d->state)
-		return;
-	s = sock_table__lookup(t->socks, d->cookie);
-	if (!s) {
-		if (hashmap__lookup(t->audit_gone, &d->cookie))
-			return; /* closed by an event after the dump saw it */
-		/* The first audit is the seeding: what it adds is not drift. */
-		if (t->stats.audits && !(d->state == TCP_SYN_RECV && !d->inode))
-			t->stats.corrections[d->state][AUDIT_MISSING]++;
-		audit_add_missing(t, netns, d, owner_pid);
-		return;
-	}
-	s->flags |= SE_AUDIT_SEEN;
-	if (s->state_since_ns >= t->audit_start_ns)
-		return; /* an event after the dump started is newer than the dump */
-	if (!s->owner && owner_pid)
-		set_owner(t, s, owner_pid, NULL);
-	if (s->state == d->state)
-		return;
-	sock_account(t, s, -1);
-	if ((s->flags & SE_ORPHAN_FW2) && d->state == TCP_TIME_WAIT) {
-		/* remote peer's FIN arrived: the kernel's silent FIN_WAIT2 -> TIME_WAIT */
-		struct tuple_key k;
-
-		tuple_key_of(s, &k);
-		hashmap__delete(t->orphans, &k);
-		s->flags &= ~SE_ORPHAN_FW2;
-		t->stats.tw_promoted_by_audit++;
-		t->stats.transitions[TCP_FIN_WAIT2][TCP_TIME_WAIT]++;
-	} else {
-		t->stats.corrections[d->state][AUDIT_STATE]++;
-	}
-	sock_enter(t, s, d->state, audit_since(t, d));
-}
-
-/* Entries of dumped namespaces the dump did not show, and that no event touched since. */
-void tracker__audit_end(struct tracker *t, __u64 now_ns)
-{
-	__u32 n = sock_table__slots(t->socks), nstale = 0, cap = 0;
-	__u64 *stale = NULL;
-
-	for (__u32 i = 0; i < n; i++) {
-		struct sock_entry *s = sock_table__slot(t->socks, i);
-
-		if (!s->cookie)
-			continue;
-		if (s->flags & SE_AUDIT_SEEN) {
-			s->flags &= ~SE_AUDIT_SEEN;
-			continue;
-		}
-		if (s->state_since_ns >= t->audit_start_ns || !hashmap__lookup(t->audit_netns, &s->netns))
-			continue;
-		if (nstale == cap) {
-			__u64 *p = realloc(stale, sizeof(*p) * (cap = cap ? cap * 2 : 256));
-
-			if (!p)
-				break;
-			stale = p;
-		}
-		stale[nstale++] = s->cookie;
-	}
-	for (__u32 i = 0; i < nstale; i++) {
-		struct sock_entry *s = sock_table__lookup(t->socks, stale[i]);
-		bool expected = s->state == TCP_TIME_WAIT &&
-				s->state_since_ns + t->opts.time_wait_ns <= now_ns + 5000000000ull;
-
-		/* A TIME_WAIT that reached its lifetime is normal expiry, not drift. */
-		if (!expected && !(s->flags & SE_REQUEST))
-			t->stats.corrections[s->state][AUDIT_STALE]++;
-		sock_forget(t, s);
-	}
-	free(stale);
-	t->auditing = false;
-	t->stats.audits++;
-	t->stats.audit_last_ns = now_ns - t->audit_start_ns;
 }
 
 const struct tracker_stats *tracker__stats(const struct tracker *t)

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Audits of the tracker's model against a sock_diag dump (seeding is the first audit); the
+ * protocol is described in include/tracker.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tracker_int.h"
+
+int tracker__audit_begin(struct tracker *t, __u64 now_ns)
+{
+	hashmap__free(t->audit_gone);
+	hashmap__free(t->audit_netns);
+	t->audit_gone = hashmap__new(sizeof(__u64), 1, t->opts.max_sockets);
+	t->audit_netns = hashmap__new(sizeof(__u32), 1, MAP_LIMIT);
+	if (!t->audit_gone || !t->audit_netns)
+		return -ENOMEM;
+	t->auditing = true;
+	t->audit_start_ns = now_ns;
+	return 0;
+}
+
+void tracker__audit_netns(struct tracker *t, __u32 netns)
+{
+	bool created;
+
+	hashmap__upsert(t->audit_netns, &netns, &created);
+}
+
+bool tracker__needs_owner(struct tracker *t, __u64 cookie)
+{
+	/* Only sockets the table does not know: resolving owners scans all of /proc, and an
+	 * ownerless socket the table knows would otherwise cost that scan at every audit. */
+	return !sock_table__lookup(t->socks, cookie);
+}
+
+static void audit_fill_from_diag(struct sock_entry *s, __u32 netns, const struct diag_sock *d)
+{
+	s->netns = netns;
+	s->family = d->family;
+	s->sport = d->sport;
+	s->dport = d->dport;
+	memcpy(s->saddr, d->saddr, 16);
+	memcpy(s->daddr, d->daddr, 16);
+}
+
+/* When did a dumped socket enter its state? Exact for TIME_WAIT, else "now" (a lower bound). */
+static __u64 audit_since(struct tracker *t, const struct diag_sock *d)
+{
+	__u64 now = t->audit_start_ns;
+
+	if (d->state == TCP_TIME_WAIT && d->expires_ms) {
+		__u64 left = (__u64)d->expires_ms * 1000000ull;
+
+		if (left < t->opts.time_wait_ns && now > t->opts.time_wait_ns - left)
+			return now - (t->opts.time_wait_ns - left);
+	}
+	return now;
+}
+
+static void audit_add_missing(struct tracker *t, __u32 netns, const struct diag_sock *d,
+			      __u32 owner_pid)
+{
+	bool created;
+	struct sock_entry *s = sock_table__upsert(t->socks, d->cookie, &created);
+
+	if (!s)
+		return;
+	audit_fill_from_diag(s, netns, d);
+	s->flags = SE_SEEDED | SE_AUDIT_SEEN;
+	/* Accepted from a listener on its local port (listeners are reconciled first). */
+	if (d->state != TCP_LISTEN && tk_listener_count(t, netns, d->sport))
+		s->flags |= SE_PASSIVE;
+	if (d->state == TCP_SYN_RECV && !d->inode)
+		s->flags |= SE_REQUEST; /* half-open: reported per listener, not as a socket */
+	if (owner_pid)
+		proc_table__get(t->procs, owner_pid, NULL);
+	s->owner = owner_pid;
+	if (d->state == TCP_FIN_WAIT2 && !d->inode) {
+		tk_sock_enter_orphan_fw2(t, s, audit_since(t, d));
+		return;
+	}
+	tk_sock_enter(t, s, d->state, audit_since(t, d));
+	if (d->state == TCP_LISTEN)
+		tk_listener_register(t, s);
+}
+
+void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *d, __u32 owner_pid)
+{
+	struct sock_entry *s;
+
+	if (!d->cookie || d->state >= TCP_MAX_STATES || !d->state)
+		return;
+	s = sock_table__lookup(t->socks, d->cookie);
+	if (!s) {
+		if (hashmap__lookup(t->audit_gone, &d->cookie))
+			return; /* closed by an event after the dump saw it */
+		/* The first audit is the seeding: what it adds is not drift. */
+		if (t->stats.audits && !(d->state == TCP_SYN_RECV && !d->inode))
+			t->stats.corrections[d->state][AUDIT_MISSING]++;
+		audit_add_missing(t, netns, d, owner_pid);
+		return;
+	}
+	s->flags |= SE_AUDIT_SEEN;
+	if (s->state_since_ns >= t->audit_start_ns)
+		return; /* an event after the dump started is newer than the dump */
+	if (!s->owner && owner_pid)
+		tk_set_owner(t, s, owner_pid, NULL);
+	if (s->state == d->state)
+		return;
+	tk_sock_account(t, s, -1);
+	if ((s->flags & SE_ORPHAN_FW2) && d->state == TCP_TIME_WAIT) {
+		/* remote peer's FIN arrived: the kernel's silent FIN_WAIT2 -> TIME_WAIT */
+		struct tuple_key k;
+
+		tk_tuple_key_of(s, &k);
+		hashmap__delete(t->orphans, &k);
+		s->flags &= ~SE_ORPHAN_FW2;
+		t->stats.tw_promoted_by_audit++;
+		t->stats.transitions[TCP_FIN_WAIT2][TCP_TIME_WAIT]++;
+	} else {
+		t->stats.corrections[d->state][AUDIT_STATE]++;
+	}
+	tk_sock_enter(t, s, d->state, audit_since(t, d));
+}
+
+/* Entries of dumped namespaces the dump did not show, and that no event touched since. */
+void tracker__audit_end(struct tracker *t, __u64 now_ns)
+{
+	__u32 n = sock_table__slots(t->socks), nstale = 0, cap = 0;
+	__u64 *stale = NULL;
+
+	for (__u32 i = 0; i < n; i++) {
+		struct sock_entry *s = sock_table__slot(t->socks, i);
+
+		if (!s->cookie)
+			continue;
+		if (s->flags & SE_AUDIT_SEEN) {
+			s->flags &= ~SE_AUDIT_SEEN;
+			continue;
+		}
+		if (s->state_since_ns >= t->audit_start_ns || !hashmap__lookup(t->audit_netns, &s->netns))
+			continue;
+		if (nstale == cap) {
+			__u64 *p = realloc(stale, sizeof(*p) * (cap = cap ? cap * 2 : 256));
+
+			if (!p)
+				break;
+			stale = p;
+		}
+		stale[nstale++] = s->cookie;
+	}
+	for (__u32 i = 0; i < nstale; i++) {
+		struct sock_entry *s = sock_table__lookup(t->socks, stale[i]);
+		bool expected = s->state == TCP_TIME_WAIT &&
+				s->state_since_ns + t->opts.time_wait_ns <= now_ns + 5000000000ull;
+
+		/* A TIME_WAIT that reached its lifetime is normal expiry, not drift. */
+		if (!expected && !(s->flags & SE_REQUEST))
+			t->stats.corrections[s->state][AUDIT_STALE]++;
+		tk_sock_forget(t, s);
+	}
+	free(stale);
+	t->auditing = false;
+	t->stats.audits++;
+	t->stats.audit_last_ns = now_ns - t->audit_start_ns;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Private to the tracker (src/tracker.c: events and aggregates; src/tracker_audit.c: audits):
+ * its state and the helpers both halves use. Not a public interface.
+ */
+#ifndef TCPSTATE_TRACKER_INT_H
+#define TCPSTATE_TRACKER_INT_H
+
+#include "hashmap.h"
+#include "tracker.h"
+
+#define MAP_LIMIT 65536
+
+/* Extra sock_entry flags used only here. */
+#define SE_ESTABLISHED (1u << 5)	/* reached ESTABLISHED: counts for the lifetime histogram */
+#define SE_ORPHAN_FW2 (1u << 6)		/* timewait sock in FIN_WAIT2 substate */
+#define SE_AUDIT_SEEN (1u << 7)		/* seen by the audit in progress */
+
+/* A queue of (cookie, time) in time order: TIME_WAIT expiry, FIN_WAIT2 expiry, CLOSE_WAIT. */
+struct fifo_item {
+	__u64 cookie;
+	__u64 at_ns;
+};
+
+struct fifo {
+	struct fifo_item *v;
+	__u32 head, len, cap;
+};
+
+/* Both directions of a connection's tuple, to find an orphan FIN_WAIT2 from its peer. */
+struct tuple_key {
+	__u16 family, sport, dport, pad;
+	__u8 saddr[16], daddr[16];
+};
+
+/* Owners of recently closed sockets: events that follow the final CLOSE (the error report
+ * of a refused connect) still find their owner. Direct-mapped, overwritten freely. */
+#define RECENT_SLOTS 4096
+
+struct recent_close {
+	__u64 cookie;
+	__u32 owner;
+	__u32 pad;
+};
+
+struct tracker {
+	struct tracker_opts opts;
+	struct recent_close recent[RECENT_SLOTS];
+	struct tracker_stats stats;
+	struct sock_table *socks;
+	struct proc_table *procs;
+	struct hashmap *netns;		/* netns -> __u32[TCP_MAX_STATES] */
+	struct hashmap *ports;		/* port_key -> port_stats */
+	struct hashmap *remotes;	/* remote_key -> __u32 */
+	struct hashmap *orphans;	/* tuple_key -> cookie */
+	struct hashmap *tw_tuples;	/* 64-bit hash of (netns, tuple) -> cookie, TIME_WAIT only */
+	struct fifo tw_q, fw2_q, cw_q;
+	/* audit in progress */
+	bool auditing;
+	__u64 audit_start_ns;
+	struct hashmap *audit_gone;	/* cookies deleted by events during the audit */
+	struct hashmap *audit_netns;	/* namespaces dumped completely */
+};
+
+/* Upsert into an aggregation map, counting refusals in stats.map_full. */
+void *tk_map_upsert(struct tracker *t, struct hashmap *m, const void *key);
+void tk_tuple_key_of(const struct sock_entry *s, struct tuple_key *k);
+/* Add (delta = 1) or remove (delta = -1) a socket from every count that depends on its state. */
+void tk_sock_account(struct tracker *t, const struct sock_entry *s, int delta);
+/* Remove a (counted) socket from the model for good. */
+void tk_sock_forget(struct tracker *t, struct sock_entry *s);
+/* Make pid the owner of a counted socket, moving its counts. */
+void tk_set_owner(struct tracker *t, struct sock_entry *s, __u32 pid, const char *comm);
+void tk_listener_register(struct tracker *t, const struct sock_entry *s);
+__u32 tk_listener_count(struct tracker *t, __u32 netns, __u16 port);
+/* Enter a (possibly modelled) state at ts and account for it. */
+void tk_sock_enter(struct tracker *t, struct sock_entry *s, int state, __u64 ts);
+/* The full socket closed into a timewait sock in FIN_WAIT2 substate. */
+void tk_sock_enter_orphan_fw2(struct tracker *t, struct sock_entry *s, __u64 ts);
+
+#endif
