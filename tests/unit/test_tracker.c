@@ -111,15 +111,22 @@ static void test_time_wait_model(void)
 	tracker__free(t);
 }
 
+/* Client socket `cookie` (pid 10) from local port sport to :80 closes first into TIME_WAIT. */
+static void client_to_time_wait(struct tracker *t, __u64 cookie, __u16 sport)
+{
+	state(t, SEC, cookie, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, SEC, cookie, TCP_SYN_SENT, TCP_ESTABLISHED, sport, 80, 0, "", 0);
+	state(t, SEC, cookie, TCP_ESTABLISHED, TCP_FIN_WAIT1, sport, 80, 10, "client",
+	      TS_F_OWNER_CTX);
+	state(t, SEC, cookie, TCP_FIN_WAIT1, TCP_FIN_WAIT2, sport, 80, 0, "", 0);
+	state(t, SEC, cookie, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 0, "", TS_F_FIN_RCVD);
+}
+
 static void test_fin_received_close_is_time_wait_and_reset_is_not(void)
 {
 	struct tracker *t = new_tracker();
 
-	state(t, SEC, 7, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
-	state(t, SEC, 7, TCP_SYN_SENT, TCP_ESTABLISHED, 6000, 80, 0, "", 0);
-	state(t, SEC, 7, TCP_ESTABLISHED, TCP_FIN_WAIT1, 6000, 80, 10, "client", TS_F_OWNER_CTX);
-	state(t, SEC, 7, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 6000, 80, 0, "", 0);
-	state(t, SEC, 7, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 0, "", TS_F_FIN_RCVD);
+	client_to_time_wait(t, 7, 6000);
 	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "FIN received then close: TIME_WAIT");
 	state(t, SEC, 8, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
 	state(t, SEC, 8, TCP_SYN_SENT, TCP_ESTABLISHED, 6001, 80, 0, "", 0);
@@ -136,11 +143,7 @@ static void test_time_wait_recycled_by_a_new_connection(void)
 {
 	struct tracker *t = new_tracker();
 
-	state(t, SEC, 7, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
-	state(t, SEC, 7, TCP_SYN_SENT, TCP_ESTABLISHED, 6000, 80, 0, "", 0);
-	state(t, SEC, 7, TCP_ESTABLISHED, TCP_FIN_WAIT1, 6000, 80, 10, "client", TS_F_OWNER_CTX);
-	state(t, SEC, 7, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 6000, 80, 0, "", 0);
-	state(t, SEC, 7, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 0, "", TS_F_FIN_RCVD);
+	client_to_time_wait(t, 7, 6000);
 	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "TIME_WAIT before reuse");
 	/* tcp_tw_reuse: a new connect gets the same 4-tuple; the kernel kills the timewait sock */
 	state(t, 3 * SEC, 9, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
@@ -158,11 +161,7 @@ static void test_reset_to_time_wait_kills_it(void)
 				.netns = NS, .sport = 6000, .dport = 80, .cookie = 1,
 				.flags = TS_F_SKB_TUPLE };
 
-	state(t, SEC, 7, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
-	state(t, SEC, 7, TCP_SYN_SENT, TCP_ESTABLISHED, 6000, 80, 0, "", 0);
-	state(t, SEC, 7, TCP_ESTABLISHED, TCP_FIN_WAIT1, 6000, 80, 10, "client", TS_F_OWNER_CTX);
-	state(t, SEC, 7, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 6000, 80, 0, "", 0);
-	state(t, SEC, 7, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 0, "", TS_F_FIN_RCVD);
+	client_to_time_wait(t, 7, 6000);
 	/* a listener of this host answers a packet from 127.0.0.1:6000 with a reset */
 	rst.saddr[0] = rst.daddr[0] = 127;
 	rst.saddr[3] = rst.daddr[3] = 1;
