@@ -37,6 +37,13 @@ static __u32 hash_bytes(const void *p, size_t n)
 		h = (h ^ w) * 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
 	}
+	if (i + 4 <= n) {
+		__u32 w;
+
+		memcpy(&w, b + i, 4);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		i += 4;
+	}
 	for (; i < n; i++)
 		h = (h ^ b[i]) * 0x100000001b3ull;
 	h ^= h >> 33;

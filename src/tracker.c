@@ -119,13 +119,15 @@ void tk_tuple_key_of(const struct sock_entry *s, struct tuple_key *k)
 static __u64 tuple_digest(const struct sock_entry *s)
 {
 	struct tuple_key k;
-	__u64 h = 0x9E3779B97F4A7C15ull ^ s->netns;
-	const unsigned char *b = (const unsigned char *)&k;
+	__u64 w[sizeof(k) / 8], h = 0x9E3779B97F4A7C15ull ^ s->netns;
 
 	tk_tuple_key_of(s, &k);
-	for (size_t i = 0; i < sizeof(k); i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h ^ (h >> 29);
+	memcpy(w, &k, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return h;
 }
 
 static bool same_tuple(const struct sock_entry *a, const struct sock_entry *b)

@@ -33,6 +33,8 @@ struct tuple_key {
 	__u8 saddr[16], daddr[16];
 };
 
+_Static_assert(sizeof(struct tuple_key) % 8 == 0, "tuple_digest hashes whole words");
+
 /* Owners of recently closed sockets: events that follow the final CLOSE (the error report
  * of a refused connect) still find their owner. Direct-mapped, overwritten freely. */
 #define RECENT_SLOTS 4096
