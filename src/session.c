@@ -154,7 +154,9 @@ int session__open(struct session *s, const struct session_opts *o)
 	 * uses what the event rate needs, so a higher priority costs nothing when idle.
 	 */
 	if (o->nice && setpriority(PRIO_PROCESS, 0, o->nice))
-		log_debug("cannot set scheduling priority %d: %s", o->nice, strerror(errno));
+		log_warn("cannot set scheduling priority %d (%s): running at the current one; grant "
+			 "CAP_SYS_NICE, or pass --nice 0 to silence this",
+			 o->nice, strerror(errno));
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ev.data.u32 = 1;
 	if (s->epfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, tracer__fd(s->tracer), &ev)) {
