@@ -384,24 +384,6 @@ def bpf_progs():
     return {pr["id"]: pr.get("name", "") for pr in json.loads(p.stdout or "[]")}
 
 
-def prog_ids_of(pid):
-    """Ids of the BPF programs process pid holds, through program and link fds."""
-    ids = set()
-    fd_dir = f"/proc/{pid}/fd"
-    for fd in os.listdir(fd_dir):
-        try:
-            target = os.readlink(os.path.join(fd_dir, fd))
-            if not target.startswith(("anon_inode:bpf-prog", "anon_inode:bpf_link")):
-                continue
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                m = re.search(r"^prog_id:\s*(\d+)", f.read(), re.M)
-        except OSError:
-            continue
-        if m:
-            ids.add(int(m.group(1)))
-    return ids
-
-
 def count_tracked(progs):
     return {n: sum(1 for v in progs.values() if v == n) for n in TRACKED_PROGS}
 
@@ -412,7 +394,7 @@ def test_sigterm_leaves_no_programs():
     before = count_tracked(bpf_progs())
     srv, addr = start_serve()
     progs = bpf_progs()
-    mine = {i: progs[i] for i in prog_ids_of(srv.p.pid) if i in progs}
+    mine = {i: progs[i] for i in lib.bpf_prog_ids_of(srv.p.pid) if i in progs}
     during = count_tracked(progs)
     for n in TRACKED_PROGS:
         if n not in mine.values():
