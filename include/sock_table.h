@@ -45,6 +45,8 @@ struct sock_table *sock_table__new(__u32 max_entries);
 void sock_table__free(struct sock_table *t);
 /* The entry for cookie, or NULL. */
 struct sock_entry *sock_table__lookup(const struct sock_table *t, __u64 cookie);
+/* Start loading the slot where a lookup of cookie begins (a hint; nothing changes). */
+void sock_table__prefetch(const struct sock_table *t, __u64 cookie);
 /*
  * The entry for cookie, inserting a zeroed one (cookie set, *created = true) if absent.
  * NULL if the table is full (counted in sock_table__full()) or out of memory.

@@ -13,12 +13,15 @@
 
 /* Called for each ring buffer record; return 0 (non-zero stops the current poll). */
 typedef int (*tracer_event_fn)(void *ctx, void *data, size_t size);
+/* Called for the records of a batch before they are processed (to prefetch); may be NULL. */
+typedef void (*tracer_prefetch_fn)(void *ctx, const void *data, size_t size);
 
 struct tracer_opts {
 	__u32 ringbuf_bytes;	/* power of two, at least one page */
 	__u32 wakeup_bytes;	/* wake user space once this much is queued; 0 = every event */
 	bool force_tracepoint;	/* skip tp_btf and use the classic tracepoint (fallback testing) */
 	tracer_event_fn on_event;
+	tracer_prefetch_fn prefetch;
 	void *ctx;
 };
 

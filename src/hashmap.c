@@ -22,7 +22,31 @@ struct hashmap {
 	size_t key_size, value_size, key_off, value_off, stride;
 	__u32 mask, count, max_entries;
 	__u64 full;
+	/*
+	 * The slot of the last key found, for keys of up to 8 bytes: events come in runs for the
+	 * same process and namespace, and most lookups repeat the previous one. Any insertion or
+	 * deletion may move slots, so both forget it.
+	 */
+	unsigned char *memo;
+	__u64 memo_key;
 };
+
+static inline bool memo_key_of(const struct hashmap *m, const void *key, __u64 *k)
+{
+	__u32 k32;
+
+	/* Fixed-size copies: one load each (a variable-size memcpy here stalled every lookup). */
+	switch (m->key_size) {
+	case 4:
+		memcpy(&k32, key, 4);
+		*k = k32;
+		return true;
+	case 8:
+		memcpy(k, key, 8);
+		return true;
+	}
+	return false;
+}
 
 static __u32 hash_bytes(const void *p, size_t n)
 {
@@ -127,11 +151,34 @@ static unsigned char *find(const struct hashmap *m, const void *key, __u32 h)
 	}
 }
 
+/* find() with the memo; the memo is a cache, so const lookups may update it. */
+static unsigned char *find_memo(const struct hashmap *m, const void *key)
+{
+	struct hashmap *mm = (struct hashmap *)m;
+	unsigned char *s;
+	__u64 k;
+	bool small = memo_key_of(m, key, &k);
+
+	if (small && m->memo && k == m->memo_key)
+		return m->memo;
+	s = find(m, key, hash_bytes(key, m->key_size));
+	if (small && s) {
+		mm->memo = s;
+		mm->memo_key = k;
+	}
+	return s;
+}
+
 void *hashmap__lookup(const struct hashmap *m, const void *key)
 {
-	unsigned char *s = find(m, key, hash_bytes(key, m->key_size));
+	unsigned char *s = find_memo(m, key);
 
 	return s ? s + m->value_off : NULL;
+}
+
+void hashmap__prefetch(const struct hashmap *m, const void *key)
+{
+	__builtin_prefetch(slot(m, hash_bytes(key, m->key_size) & m->mask));
 }
 
 /* Robin Hood placement of the slot image `x` (stride bytes); returns where x itself landed. */
@@ -188,14 +235,15 @@ static int grow(struct hashmap *m)
 
 void *hashmap__upsert(struct hashmap *m, const void *key, bool *created)
 {
-	__u32 h = hash_bytes(key, m->key_size);
-	unsigned char *s = find(m, key, h);
+	unsigned char *s = find_memo(m, key);
 	unsigned char buf[2 * 1024], *x;
-	__u32 i;
+	__u32 h, i;
 
 	*created = false;
 	if (s)
 		return s + m->value_off;
+	m->memo = NULL;
+	h = hash_bytes(key, m->key_size);
 	if (m->count >= m->max_entries || ((m->count + 1) * 4 > (m->mask + 1) * 3 && grow(m))) {
 		m->full++;
 		return NULL;
@@ -224,6 +272,7 @@ void hashmap__delete(struct hashmap *m, const void *key)
 
 	if (!s)
 		return;
+	m->memo = NULL;
 	hole = (__u32)((s - m->slots) / m->stride);
 	for (i = (hole + 1) & m->mask; head(m, i)->used && distance(m, i); i = (i + 1) & m->mask) {
 		memcpy(slot(m, hole), slot(m, i), m->stride);

@@ -63,11 +63,18 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct session *s = ctx;
 	struct ev_view v;
 
-	tracker__apply(s->tracker, data, size, &v);
+	tracker__apply(s->tracker, data, size, s->opts.on_view ? &v : NULL);
 	s->events_seen++;
 	if (s->opts.on_view && v.ev)
 		s->opts.on_view(s->opts.ctx, &v);
 	return 0;
+}
+
+static void prefetch_record(void *ctx, const void *data, size_t size)
+{
+	struct session *s = ctx;
+
+	tracker__prefetch(s->tracker, data, size);
 }
 
 int session__drain(struct session *s)
@@ -132,6 +139,7 @@ int session__open(struct session *s, const struct session_opts *o)
 		.wakeup_bytes = o->ringbuf_bytes / 2,
 		.force_tracepoint = o->force_tracepoint,
 		.on_event = on_record,
+		.prefetch = prefetch_record,
 		.ctx = s,
 	};
 	struct epoll_event ev = { .events = EPOLLIN };

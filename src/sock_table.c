@@ -74,6 +74,11 @@ struct sock_entry *sock_table__lookup(const struct sock_table *t, __u64 cookie)
 	}
 }
 
+void sock_table__prefetch(const struct sock_table *t, __u64 cookie)
+{
+	__builtin_prefetch(&t->slots[slot_of(t, cookie)]);
+}
+
 /* Place entry x (not in the table) by Robin Hood rules; returns the slot it landed in. */
 static __u32 place(struct sock_table *t, struct sock_entry x)
 {

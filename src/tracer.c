@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 
 #include "log.h"
+#include "ringbuf_reader.h"
 #include "tcpstate.skel.h"
 #include "tcpstate_event.h"
 #include "tracer.h"
@@ -19,7 +20,7 @@
 
 struct tracer {
 	struct tcpstate_bpf *skel;
-	struct ring_buffer *rb;
+	struct rb_reader *rb;
 	bool classic;
 };
 
@@ -169,7 +170,8 @@ struct tracer *tracer__start(const struct tracer_opts *o)
 	if (!err)
 		err = attach_programs(t);
 	if (!err) {
-		t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), o->on_event, o->ctx, NULL);
+		t->rb = rb_reader__new(bpf_map__fd(t->skel->maps.events), o->on_event, o->prefetch,
+				       o->ctx);
 		if (!t->rb) {
 			err = -errno;
 			log_err("cannot set up the ring buffer reader: %s", strerror(errno));
@@ -187,21 +189,19 @@ void tracer__destroy(struct tracer *t)
 {
 	if (!t)
 		return;
-	ring_buffer__free(t->rb);
+	rb_reader__free(t->rb);
 	tcpstate_bpf__destroy(t->skel);
 	free(t);
 }
 
 int tracer__fd(const struct tracer *t)
 {
-	return ring_buffer__epoll_fd(t->rb);
+	return rb_reader__fd(t->rb);
 }
 
 int tracer__consume(struct tracer *t)
 {
-	int n = ring_buffer__consume(t->rb);
-
-	return n == -EINTR ? 0 : n;
+	return rb_reader__consume(t->rb);
 }
 
 static __u64 percpu_sum(const struct tracer *t, __u32 key)

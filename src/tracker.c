@@ -118,12 +118,12 @@ void tk_tuple_key_of(const struct sock_entry *s, struct tuple_key *k)
 /* A 64-bit digest of a socket's namespace and 4-tuple (collisions are checked by the caller). */
 static __u64 tuple_digest(const struct sock_entry *s)
 {
-	struct tuple_key k;
-	__u64 w[sizeof(k) / 8], h = 0x9E3779B97F4A7C15ull ^ s->netns;
+	__u64 w[5], h = 0x9E3779B97F4A7C15ull ^ s->netns;
 
-	tk_tuple_key_of(s, &k);
-	memcpy(w, &k, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+	w[0] = (__u64)s->family | (__u64)s->sport << 16 | (__u64)s->dport << 32;
+	memcpy(&w[1], s->saddr, 16);
+	memcpy(&w[3], s->daddr, 16);
+	for (int i = 0; i < 5; i++) {
 		h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
 	}
@@ -353,6 +353,17 @@ static void peer_fin_sent(struct tracker *t, const struct sock_entry *peer, __u6
 	tk_sock_enter(t, s, TCP_TIME_WAIT, ts);
 }
 
+/* The probe reset_kills_timewait() and tw_recycle_check() look up: the event's own tuple. */
+static void probe_of_event(struct sock_entry *probe, const struct ts_event *e)
+{
+	probe->netns = e->netns;
+	probe->family = (__u8)e->family;
+	probe->sport = e->sport;
+	probe->dport = e->dport;
+	memcpy(probe->saddr, e->saddr, 16);
+	memcpy(probe->daddr, e->daddr, 16);
+}
+
 static void copy_tuple(struct sock_entry *s, const struct ts_event *e)
 {
 	if (e->family)
@@ -375,6 +386,8 @@ static void view_fill(struct tracker *t, struct ev_view *v, const struct ts_even
 	v->ev = e;
 	v->ns_in_old = -1;
 	v->timewait = 0;
+	if (!t->want_view)
+		return;
 	if (!s) {
 		v->owner = proc_table__find(t->procs, 0);
 		v->family = e->family;
@@ -596,12 +609,9 @@ static struct sock_entry *timewait_by_tuple(struct tracker *t, const struct sock
  */
 static void reset_kills_timewait(struct tracker *t, const struct ts_event *e)
 {
-	struct sock_entry probe = { .netns = e->netns, .family = (__u8)e->family,
-				    .sport = e->sport, .dport = e->dport };
-	struct sock_entry *s;
+	struct sock_entry probe, *s;
 
-	memcpy(probe.saddr, e->saddr, 16);
-	memcpy(probe.daddr, e->daddr, 16);
+	probe_of_event(&probe, e);
 	s = timewait_by_tuple(t, &probe);
 	if (!s && e->family == AF_INET) {
 		static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
@@ -663,12 +673,36 @@ static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct
 	}
 }
 
+/*
+ * The socket table and the TIME_WAIT tuple index are far bigger than the caches at high churn:
+ * each event's first lookups are cache misses. Called for a batch of records before it is
+ * processed, so the misses of a batch overlap instead of coming one after another.
+ */
+void tracker__prefetch(const struct tracker *t, const void *data, __u64 size)
+{
+	const struct ts_event *e = data;
+	struct sock_entry probe;
+	__u64 h;
+
+	if (size < sizeof(*e))
+		return;
+	sock_table__prefetch(t->socks, e->cookie);
+	if ((e->kind == TS_EV_STATE &&
+	     (e->newstate == TCP_ESTABLISHED || e->newstate == TCP_SYN_RECV)) ||
+	    (e->flags & TS_F_SKB_TUPLE)) {
+		probe_of_event(&probe, e);
+		h = tuple_digest(&probe);
+		hashmap__prefetch(t->tw_tuples, &h);
+	}
+}
+
 void tracker__apply(struct tracker *t, const void *data, __u64 size, struct ev_view *view)
 {
 	const struct ts_event *e = data;
 	struct ev_view scratch;
 	struct ev_view *v = view ? view : &scratch;
 
+	t->want_view = view != NULL;
 	if (size < sizeof(*e) || !e->kind || e->kind >= TS_EV_KIND_MAX) {
 		t->stats.events_bad++;
 		memset(v, 0, sizeof(*v));

@@ -59,6 +59,7 @@ struct tracker {
 	struct fifo tw_q, fw2_q, cw_q;
 	/* audit in progress */
 	bool auditing;
+	bool want_view;	/* the caller of tracker__apply() reads the view */
 	__u64 audit_start_ns;
 	struct hashmap *audit_gone;	/* cookies deleted by events during the audit */
 	struct hashmap *audit_netns;	/* namespaces dumped completely */

@@ -985,6 +985,18 @@ class Bench:
                      {"tcpstate_lost": lost, "tcpstate_seen": seen, "tcpstates_lost": lost_p,
                       "tcpstates_printed": seen_p})
 
+    def replay(self):
+        path = os.path.join(os.path.dirname(self.churn), "replay")
+        if not os.access(path, os.X_OK):
+            log(f"{path} is missing: no replay figure (build it with `make bench`)")
+            return None
+        r = run([path], timeout=300, check=False)
+        for line in r.stdout.splitlines():
+            if line.startswith("{"):
+                return json.loads(line)
+        log(f"replay printed no figure: {r.stderr.strip()[-200:]}")
+        return None
+
     def rows_memory(self, runs, rss, tw, via, peer):
         ev_mine = sum_or_none(r.get("events") for r in runs["tcpstate"])
         ev_peer = sum_or_none(r.get("events") for r in runs.get("tcpstates", []))
@@ -1000,6 +1012,15 @@ class Bench:
                  f"{fmt_f(cpu_per_mevent(runs.get('tcpstate@rate')), 3)}, tcpstates "
                  f"{fmt_f(cpu_per_mevent(runs.get('tcpstates@rate')), 3)} (fewer events per "
                  "wakeup)", {"tcpstate": per_m, "tcpstates": per_m_peer})
+        rp = self.replay()
+        if rp:
+            self.row("   user-space ns per event, replayed", fmt_f(rp["ns_per_event"], 1), "-",
+                     "-", "-", None,
+                     f"build/bench/replay: the tracker alone fed {fmt_num(rp['connections'])} "
+                     f"loopback connections (11 events each) with {fmt_num(rp['timewait'])} "
+                     "TIME_WAIT sockets alive, no kernel; wall time, median of "
+                     f"{rp['rounds']} (steadier than the live figure: compare builds with it)",
+                     rp)
         hwm = max(x for x in [rss.get("hwm_end_kib"), rss.get("hwm_kib")] +
                   [r.get("hwm_kib") for r in runs["tcpstate"] + runs.get("tcpstate@rate", [])]
                   if x)
