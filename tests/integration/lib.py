@@ -183,7 +183,12 @@ def cleanup_all():
             except subprocess.TimeoutExpired:
                 pass
     while _netns:
-        subprocess.run(["ip", "netns", "del", _netns.pop()], capture_output=True)
+        name = _netns.pop()
+        for _ in range(5):  # a namespace whose last process is still exiting can be busy
+            if subprocess.run(["ip", "netns", "del", name], capture_output=True).returncode == 0 \
+                    or not os.path.exists(f"/run/netns/{name}"):
+                break
+            time.sleep(0.2)
 
 
 def expect_eq(got, want, what):
