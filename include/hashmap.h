@@ -22,8 +22,6 @@ struct hashmap *hashmap__new(size_t key_size, size_t value_size, __u32 max_entri
 void hashmap__free(struct hashmap *m);
 /* The value stored under key, or NULL. */
 void *hashmap__lookup(const struct hashmap *m, const void *key);
-/* Start loading the slot where a lookup of key begins (a hint; nothing changes). */
-void hashmap__prefetch(const struct hashmap *m, const void *key);
 /* The value under key, inserting a zeroed one (*created = true) if absent; NULL when full. */
 void *hashmap__upsert(struct hashmap *m, const void *key, bool *created);
 /* Remove key if present. */

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-/* Called for each record, in order. Return 0 to go on, non-zero to stop this consume call. */
-typedef int (*rb_record_fn)(void *ctx, void *data, size_t size);
+/* Called for each record, in order. */
+typedef void (*rb_record_fn)(void *ctx, void *data, size_t size);
 /* Called for each record of a batch before any of them is processed; may be NULL. */
 typedef void (*rb_prefetch_fn)(void *ctx, const void *data, size_t size);
 
@@ -28,7 +28,7 @@ void rb_reader__free(struct rb_reader *r);
 int rb_reader__fd(const struct rb_reader *r);
 /*
  * Process every committed record without waiting, up to one ring's worth of bytes per call.
- * Returns the number of records handed over, or a callback's non-zero return if negative.
+ * Returns the number of records handed over.
  */
 int rb_reader__consume(struct rb_reader *r);
 

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-/* Called for each ring buffer record; return 0 (non-zero stops the current poll). */
-typedef int (*tracer_event_fn)(void *ctx, void *data, size_t size);
+/* Called for each ring buffer record, in order. */
+typedef void (*tracer_event_fn)(void *ctx, void *data, size_t size);
 /* Called for the records of a batch before they are processed (to prefetch); may be NULL. */
 typedef void (*tracer_prefetch_fn)(void *ctx, const void *data, size_t size);
 
@@ -36,7 +36,7 @@ struct tracer *tracer__start(const struct tracer_opts *opts);
 void tracer__destroy(struct tracer *t);
 /* An fd that becomes readable when the kernel wakes us (for the caller's epoll set). */
 int tracer__fd(const struct tracer *t);
-/* Consume every queued record without waiting. Returns records consumed or -errno. */
+/* Consume every queued record without waiting. Returns the number of records consumed. */
 int tracer__consume(struct tracer *t);
 /* Events lost in the kernel, all causes: tracer__lost_ringbuf() + tracer__lost_recursion(). */
 __u64 tracer__lost(const struct tracer *t);

@@ -101,7 +101,7 @@ struct tracker *tracker__new(const struct tracker_opts *opts);
 void tracker__free(struct tracker *t);
 /* Apply one ring buffer record of size bytes; fills *view (may be NULL). */
 void tracker__apply(struct tracker *t, const void *data, __u64 size, struct ev_view *view);
-/* Prefetch what applying this record will look up first (called a few records ahead). */
+/* Prefetch the socket-table slot applying this record looks up first (a batch ahead). */
 void tracker__prefetch(const struct tracker *t, const void *data, __u64 size);
 /* Expire modelled TIME_WAIT and orphan FIN_WAIT2 sockets due at now_ns (CLOCK_MONOTONIC). */
 void tracker__tick(struct tracker *t, __u64 now_ns);

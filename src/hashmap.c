@@ -176,11 +176,6 @@ void *hashmap__lookup(const struct hashmap *m, const void *key)
 	return s ? s + m->value_off : NULL;
 }
 
-void hashmap__prefetch(const struct hashmap *m, const void *key)
-{
-	__builtin_prefetch(slot(m, hash_bytes(key, m->key_size) & m->mask));
-}
-
 /* Robin Hood placement of the slot image `x` (stride bytes); returns where x itself landed. */
 static __u32 place(struct hashmap *m, unsigned char *x, unsigned char *tmp)
 {

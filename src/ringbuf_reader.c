@@ -100,11 +100,10 @@ int rb_reader__consume(struct rb_reader *r)
 {
 	__u64 cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
 	__u64 start = cons, published = cons, prod = cons;
-	__u64 next[BATCH];
 	void *rec[BATCH];
 	__u32 size[BATCH];
 	bool stalled = false;
-	int total = 0, n, ret;
+	int total = 0, n;
 
 	while (!stalled && cons - start <= r->mask) {
 		if (cons == prod) {
@@ -125,20 +124,14 @@ int rb_reader__consume(struct rb_reader *r)
 			if (h & BPF_RINGBUF_DISCARD_BIT)
 				continue;
 			rec[n] = (unsigned char *)hdr + BPF_RINGBUF_HDR_SZ;
-			size[n] = record_len(h);
-			next[n++] = cons;
+			size[n++] = record_len(h);
 		}
 		if (r->prefetch)
 			for (int i = 0; i < n; i++)
 				r->prefetch(r->ctx, rec[i], size[i]);
-		for (int i = 0; i < n; i++) {
-			ret = r->on_record(r->ctx, rec[i], size[i]);
-			total++;
-			if (ret) { /* stop after this record: the rest stays queued */
-				__atomic_store_n(r->consumer_pos, next[i], __ATOMIC_RELEASE);
-				return ret < 0 ? ret : total;
-			}
-		}
+		for (int i = 0; i < n; i++)
+			r->on_record(r->ctx, rec[i], size[i]);
+		total += n;
 		if (cons - published >= r->publish_every) {
 			__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
 			published = cons;

@@ -58,7 +58,7 @@ void session__default_opts(struct session_opts *o)
 	o->tracker.proc_root = "/proc";
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+static void on_record(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 	struct ev_view v;
@@ -67,7 +67,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	s->events_seen++;
 	if (s->opts.on_view && v.ev)
 		s->opts.on_view(s->opts.ctx, &v);
-	return 0;
 }
 
 static void prefetch_record(void *ctx, const void *data, size_t size)

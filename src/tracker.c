@@ -353,17 +353,6 @@ static void peer_fin_sent(struct tracker *t, const struct sock_entry *peer, __u6
 	tk_sock_enter(t, s, TCP_TIME_WAIT, ts);
 }
 
-/* The probe reset_kills_timewait() and tw_recycle_check() look up: the event's own tuple. */
-static void probe_of_event(struct sock_entry *probe, const struct ts_event *e)
-{
-	probe->netns = e->netns;
-	probe->family = (__u8)e->family;
-	probe->sport = e->sport;
-	probe->dport = e->dport;
-	memcpy(probe->saddr, e->saddr, 16);
-	memcpy(probe->daddr, e->daddr, 16);
-}
-
 static void copy_tuple(struct sock_entry *s, const struct ts_event *e)
 {
 	if (e->family)
@@ -609,9 +598,12 @@ static struct sock_entry *timewait_by_tuple(struct tracker *t, const struct sock
  */
 static void reset_kills_timewait(struct tracker *t, const struct ts_event *e)
 {
-	struct sock_entry probe, *s;
+	struct sock_entry probe = { .netns = e->netns, .family = (__u8)e->family,
+				    .sport = e->sport, .dport = e->dport };
+	struct sock_entry *s;
 
-	probe_of_event(&probe, e);
+	memcpy(probe.saddr, e->saddr, 16);
+	memcpy(probe.daddr, e->daddr, 16);
 	s = timewait_by_tuple(t, &probe);
 	if (!s && e->family == AF_INET) {
 		static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
@@ -674,26 +666,17 @@ static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct
 }
 
 /*
- * The socket table and the TIME_WAIT tuple index are far bigger than the caches at high churn:
- * each event's first lookups are cache misses. Called for a batch of records before it is
- * processed, so the misses of a batch overlap instead of coming one after another.
+ * The socket table is far bigger than the caches at high churn: each event's first lookup is a
+ * cache miss. Called for a batch of records before it is processed, so the misses of a batch
+ * overlap instead of coming one after another. (Prefetching the TIME_WAIT tuple index too meant
+ * computing each tuple digest twice, for no gain that replay could tell from noise.)
  */
 void tracker__prefetch(const struct tracker *t, const void *data, __u64 size)
 {
 	const struct ts_event *e = data;
-	struct sock_entry probe;
-	__u64 h;
 
-	if (size < sizeof(*e))
-		return;
-	sock_table__prefetch(t->socks, e->cookie);
-	if ((e->kind == TS_EV_STATE &&
-	     (e->newstate == TCP_ESTABLISHED || e->newstate == TCP_SYN_RECV)) ||
-	    (e->flags & TS_F_SKB_TUPLE)) {
-		probe_of_event(&probe, e);
-		h = tuple_digest(&probe);
-		hashmap__prefetch(t->tw_tuples, &h);
-	}
+	if (size >= sizeof(*e))
+		sock_table__prefetch(t->socks, e->cookie);
 }
 
 void tracker__apply(struct tracker *t, const void *data, __u64 size, struct ev_view *view)

@@ -48,6 +48,43 @@ static void test_model_churn(void)
 	hashmap__free(m);
 }
 
+/*
+ * Lookups of 4- and 8-byte keys remember the last slot found. Inserts and deletes of other keys
+ * move slots (Robin Hood shifts, growth, backward-shift deletion): a repeated lookup of the
+ * same key after each of them must still find its own value, or nothing once it is deleted.
+ */
+static void test_memo_follows_moves(void)
+{
+	enum { N = 2000 };
+	static int model[N];
+	struct hashmap *m = hashmap__new(sizeof(__u32), sizeof(int), N);
+	__u32 hot = 5;
+	bool created;
+	int wrong = 0;
+
+	srand(29);
+	for (int i = 0; i < 50000; i++) {
+		__u32 key = (__u32)(rand() % N);
+		int *v;
+
+		if (i % 1000 == 0)
+			hot = key;
+		if (rand() % 4) {
+			v = hashmap__upsert(m, &key, &created);
+			*v = ++model[key];
+		} else {
+			hashmap__delete(m, &key);
+			model[key] = 0;
+		}
+		for (int r = 0; r < 2; r++) { /* the second lookup is answered by the memo */
+			v = hashmap__lookup(m, &hot);
+			wrong += (v ? *v : 0) != model[hot];
+		}
+	}
+	CHECK_EQ_INT(wrong, 0, "repeated lookups disagreeing with the model");
+	hashmap__free(m);
+}
+
 static void test_limit(void)
 {
 	struct hashmap *m = hashmap__new(sizeof(int), sizeof(int), 2);
@@ -60,4 +97,5 @@ static void test_limit(void)
 	hashmap__free(m);
 }
 
-TEST_MAIN("hashmap", TL_CASE(test_model_churn), TL_CASE(test_limit))
+TEST_MAIN("hashmap", TL_CASE(test_model_churn), TL_CASE(test_memo_follows_moves),
+	  TL_CASE(test_limit))
