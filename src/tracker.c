@@ -328,9 +328,10 @@ void tk_sock_enter_orphan_fw2(struct tracker *t, struct sock_entry *s, __u64 ts)
 }
 
 /*
- * The peer of a connection sent its FIN (it closed: CLOSE_WAIT -> LAST_ACK). If the other end is
- * one of our orphan FIN_WAIT2 timewait socks (loopback, or another namespace of this host), the
- * kernel silently turns it into TIME_WAIT now; do the same.
+ * The peer of a connection sent its FIN (it closed: CLOSE_WAIT -> LAST_ACK), or that FIN was
+ * acked (LAST_ACK -> CLOSE). If the other end is one of our orphan FIN_WAIT2 timewait socks
+ * (loopback, or another namespace of this host), the kernel silently turns it into TIME_WAIT
+ * now; do the same.
  */
 static void peer_fin_sent(struct tracker *t, const struct sock_entry *peer, __u64 ts)
 {
@@ -514,7 +515,14 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 	observe_transition(t, s, e, ns_in_old);
 	view_fill(t, v, e, s);
 	v->ns_in_old = ns_in_old;
-	if (e->newstate == TCP_LAST_ACK)
+	/*
+	 * The peer's FIN turns our orphan FIN_WAIT2 timewait sock into TIME_WAIT. Check when the
+	 * peer sends it, and again when the peer's LAST_ACK ends normally (the FIN was acked): the
+	 * orphan's own event can come between the two when the peer closes on another CPU before
+	 * the orphan's softirq has run.
+	 */
+	if (e->newstate == TCP_LAST_ACK ||
+	    (e->oldstate == TCP_LAST_ACK && !(s->flags & SE_RESET)))
 		peer_fin_sent(t, s, e->ts_ns);
 	if (e->newstate != TCP_CLOSE) {
 		__u64 cookie = s->cookie;

@@ -111,6 +111,54 @@ static void test_time_wait_model(void)
 	tracker__free(t);
 }
 
+/*
+ * On another CPU the server can see EOF and close (CLOSE_WAIT -> LAST_ACK) before the client's
+ * softirq handles the ACK that orphans it into FIN_WAIT2: the events arrive in that order, the
+ * promotion at LAST_ACK finds no orphan yet, and the server's FIN then turns the timewait sock
+ * into TIME_WAIT silently. The server's LAST_ACK -> CLOSE (the client acked that FIN) must
+ * promote it.
+ */
+static void test_peer_closed_before_orphan_event(void)
+{
+	struct tracker *t = new_tracker();
+
+	connect_and_accept(t);
+	state(t, 4 * SEC, 100, TCP_ESTABLISHED, TCP_FIN_WAIT1, 5000, 80, 10, "client",
+	      TS_F_OWNER_CTX);
+	state(t, 4 * SEC + 10, 200, TCP_ESTABLISHED, TCP_CLOSE_WAIT, 80, 5000, 99, "noise", 0);
+	state(t, 4 * SEC + 20, 200, TCP_CLOSE_WAIT, TCP_LAST_ACK, 80, 5000, 21, "server",
+	      TS_F_OWNER_CTX);
+	state(t, 4 * SEC + 30, 100, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 5000, 80, 99, "noise", 0);
+	state(t, 4 * SEC + 40, 100, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 99, "noise", 0);
+	CHECK_EQ_INT(host(t)[TCP_FIN_WAIT2], 1, "orphan FIN_WAIT2 before the server's last ACK");
+	state(t, 4 * SEC + 50, 200, TCP_LAST_ACK, TCP_CLOSE, 0, 5000, 99, "noise", 0);
+	CHECK_EQ_INT(host(t)[TCP_FIN_WAIT2], 0, "FIN_WAIT2 after the server's last ACK");
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "TIME_WAIT after the server's last ACK");
+	CHECK_EQ_INT(proc_table__find(tracker__procs(t), 10)->states[TCP_TIME_WAIT], 1,
+		     "TIME_WAIT charged to the closing client");
+	tracker__free(t);
+}
+
+/* A server reset out of LAST_ACK did not deliver a FIN the orphan acked: it stays FIN_WAIT2. */
+static void test_reset_last_ack_keeps_orphan(void)
+{
+	struct tracker *t = new_tracker();
+
+	connect_and_accept(t);
+	state(t, 4 * SEC, 100, TCP_ESTABLISHED, TCP_FIN_WAIT1, 5000, 80, 10, "client",
+	      TS_F_OWNER_CTX);
+	state(t, 4 * SEC + 10, 200, TCP_ESTABLISHED, TCP_CLOSE_WAIT, 80, 5000, 99, "noise", 0);
+	state(t, 4 * SEC + 20, 200, TCP_CLOSE_WAIT, TCP_LAST_ACK, 80, 5000, 21, "server",
+	      TS_F_OWNER_CTX);
+	state(t, 4 * SEC + 30, 100, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 5000, 80, 99, "noise", 0);
+	state(t, 4 * SEC + 40, 100, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 99, "noise", 0);
+	simple(t, 4 * SEC + 45, 200, TS_EV_RESET_RECV, 99);
+	state(t, 4 * SEC + 50, 200, TCP_LAST_ACK, TCP_CLOSE, 0, 5000, 99, "noise", 0);
+	CHECK_EQ_INT(host(t)[TCP_FIN_WAIT2], 1, "orphan FIN_WAIT2 after a reset LAST_ACK");
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "no TIME_WAIT after a reset LAST_ACK");
+	tracker__free(t);
+}
+
 /* Client socket `cookie` (pid 10) from local port sport to :80 closes first into TIME_WAIT. */
 static void client_to_time_wait(struct tracker *t, __u64 cookie, __u16 sport)
 {
@@ -199,7 +247,9 @@ static void test_audit_repairs_drift(void)
 }
 
 TEST_MAIN("tracker", TL_CASE(test_owners_survive_softirq_transitions),
-	  TL_CASE(test_time_wait_model), TL_CASE(test_fin_received_close_is_time_wait_and_reset_is_not),
+	  TL_CASE(test_time_wait_model),
+	  TL_CASE(test_peer_closed_before_orphan_event), TL_CASE(test_reset_last_ack_keeps_orphan),
+	  TL_CASE(test_fin_received_close_is_time_wait_and_reset_is_not),
 	  TL_CASE(test_time_wait_recycled_by_a_new_connection),
 	  TL_CASE(test_reset_to_time_wait_kills_it),
 	  TL_CASE(test_audit_repairs_drift))
