@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * tcpstate kernel side: TCP state transitions, accepts, retransmits, resets and socket errors,
- * streamed as struct ts_event through one ring buffer. Every hook body is written once as an
+ * streamed as struct ts_event through a ring buffer per CPU. Every hook body is written once as an
  * __always_inline function; the SEC() functions are thin per-attach wrappers. User space picks
  * tp_btf or the classic tracepoint at start-up with bpf_program__set_autoload().
  */
@@ -21,9 +21,21 @@
 /* Set by user space before load. */
 const volatile __u64 wakeup_bytes = 0; /* 0: wake on every event; else wake when this much is queued */
 
-struct {
+/*
+ * One ring buffer per CPU, so that producers on different CPUs share no lock and no cache
+ * line: `events` holds them, indexed by CPU. User space creates the rings, sizes the template
+ * and the array, and merges the rings by timestamp (src/ringbuf_reader.c).
+ */
+struct ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22); /* resized by user space from --ringbuf-kb */
+	__uint(max_entries, 1 << 16); /* resized by user space from --ringbuf-kb */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* resized by user space to the number of possible CPUs */
+	__type(key, __u32);
+	__array(values, struct ring);
 } events SEC(".maps");
 
 /* Per-CPU loss counters, indexed by enum ts_drop_reason. */
@@ -42,22 +54,30 @@ static __always_inline void count_drop(__u32 reason)
 		*v += 1;
 }
 
+/* Reserve a record in this CPU's ring; NULL (and counted) if it is full. */
 static __always_inline struct ts_event *event_reserve(void)
 {
-	struct ts_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *ring = bpf_map_lookup_elem(&events, &cpu);
+	struct ts_event *e = ring ? bpf_ringbuf_reserve(ring, sizeof(*e), 0) : NULL;
 
 	if (!e)
 		count_drop(TS_DROP_RINGBUF);
 	return e;
 }
 
-/* Submit, waking the reader only once enough data is queued (it also polls on a short timer). */
+/*
+ * Submit, waking the reader only once enough data is queued in this CPU's ring (it also polls
+ * on a short timer). The program has not migrated since the reserve.
+ */
 static __always_inline void event_submit(struct ts_event *e)
 {
 	__u64 flags = 0;
 
 	if (wakeup_bytes) {
-		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		__u32 cpu = bpf_get_smp_processor_id();
+		void *ring = bpf_map_lookup_elem(&events, &cpu);
+		__u64 avail = ring ? bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) : 0;
 
 		flags = avail + sizeof(*e) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	}

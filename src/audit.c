@@ -25,6 +25,7 @@ struct dump_buf {
 	struct dumped *v;
 	__u32 len, cap;
 	__u32 netns;
+	const struct audit_hooks *h;
 };
 
 static __u64 now_ns(void)
@@ -51,6 +52,13 @@ static int collect(const struct diag_sock *s, void *ctx)
 	b->v[b->len].netns = b->netns;
 	b->v[b->len].d = *s;
 	b->len++;
+	/*
+	 * Dumping 100k sockets takes tens of milliseconds, long enough for busy CPUs to fill
+	 * their ring buffers: keep reading events meanwhile. Events applied now are newer than
+	 * the audit's start and win over the dump, as those read after it do.
+	 */
+	if (!(b->len & 4095) && b->h)
+		b->h->drain(b->h->ctx);
 	return 0;
 }
 
@@ -135,7 +143,7 @@ static void reconcile(struct tracker *t, const char *proc_root, struct dump_buf 
 int audit__run(struct tracker *t, const char *proc_root, const struct audit_hooks *h,
 	       struct audit_result *res)
 {
-	struct dump_buf b = { 0 };
+	struct dump_buf b = { .h = h };
 	int err;
 
 	memset(res, 0, sizeof(*res));

@@ -21,6 +21,9 @@
 struct tracer {
 	struct tcpstate_bpf *skel;
 	struct rb_reader *rb;
+	int *ring_fds;		/* one ring buffer per possible CPU */
+	int nr_rings;
+	__u32 ring_bytes;
 	bool classic;
 };
 
@@ -71,7 +74,48 @@ static void choose_programs(struct tcpstate_bpf *skel, bool classic)
 	bpf_program__set_autoload(skel->progs.error_report_btf, !classic);
 }
 
-static struct tcpstate_bpf *open_and_load(const struct tracer_opts *o, bool classic, int *err)
+/*
+ * The --ringbuf-kb budget is split evenly into one ring per possible CPU, each a power of two,
+ * at least a page, and at least 1 MiB unless the whole budget is smaller: a big machine gets
+ * more in total rather than rings too small to ride out a burst.
+ */
+#define RING_FLOOR (1u << 20)
+
+static __u32 ring_size(__u32 total, int nr_rings)
+{
+	__u32 page = (__u32)sysconf(_SC_PAGESIZE), per = total / (__u32)nr_rings, size = page;
+	__u32 floor = total < RING_FLOOR ? total : RING_FLOOR;
+
+	if (per < floor)
+		per = floor;
+	while (size * 2 <= per)
+		size *= 2;
+	return size;
+}
+
+static int create_rings(struct tracer *t, const struct tracer_opts *o)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n <= 0)
+		return n ? n : -EINVAL;
+	t->ring_fds = malloc((size_t)n * sizeof(*t->ring_fds));
+	if (!t->ring_fds)
+		return -ENOMEM;
+	t->ring_bytes = ring_size(o->ringbuf_bytes, n);
+	for (; t->nr_rings < n; t->nr_rings++) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tcpstate_ring", 0, 0, t->ring_bytes,
+					NULL);
+
+		if (fd < 0)
+			return -errno;
+		t->ring_fds[t->nr_rings] = fd;
+	}
+	return 0;
+}
+
+static struct tcpstate_bpf *open_and_load(struct tracer *t, const struct tracer_opts *o,
+					  bool classic, int *err)
 {
 	struct tcpstate_bpf *skel = tcpstate_bpf__open();
 
@@ -79,10 +123,15 @@ static struct tcpstate_bpf *open_and_load(const struct tracer_opts *o, bool clas
 		*err = errno;
 		return NULL;
 	}
-	skel->rodata->wakeup_bytes = o->wakeup_bytes;
-	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
+	/* wake the reader when one ring is half full (0: on every event) */
+	skel->rodata->wakeup_bytes = o->wakeup_bytes ? t->ring_bytes / 8 : 0;
+	bpf_map__set_max_entries(skel->maps.events, (__u32)t->nr_rings);
+	bpf_map__set_inner_map_fd(skel->maps.events, t->ring_fds[0]); /* the template */
 	choose_programs(skel, classic);
 	*err = -tcpstate_bpf__load(skel);
+	for (__u32 i = 0; !*err && i < (__u32)t->nr_rings; i++)
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.events), &i, &t->ring_fds[i], 0))
+			*err = errno;
 	if (*err) {
 		tcpstate_bpf__destroy(skel);
 		return NULL;
@@ -122,17 +171,24 @@ static int check_kernel(void)
 
 static int load_programs(struct tracer *t, const struct tracer_opts *o)
 {
-	int err = 0;
+	int err = -create_rings(t, o);
 
+	if (err) {
+		log_err("cannot create %d ring buffers of %u KiB: %s%s",
+			libbpf_num_possible_cpus(), t->ring_bytes / 1024, strerror(err),
+			err == EPERM && privileged() ? " (raise the locked-memory limit or lower "
+						       "--ringbuf-kb)" : privilege_hint(err));
+		return -err;
+	}
 	if (!o->force_tracepoint)
-		t->skel = open_and_load(o, false, &err);
+		t->skel = open_and_load(t, o, false, &err);
 	/* Without privilege the fallback would fail the same way: say so once. */
 	if (!t->skel && (privileged() || (err != EPERM && err != EACCES))) {
 		if (!o->force_tracepoint)
 			log_debug("tp_btf programs did not load (%s); using classic tracepoints",
 				  strerror(err));
 		t->classic = true;
-		t->skel = open_and_load(o, true, &err);
+		t->skel = open_and_load(t, o, true, &err);
 	}
 	if (!t->skel) {
 		log_err("cannot load BPF programs: %s%s", strerror(err), privilege_hint(err));
@@ -170,7 +226,7 @@ struct tracer *tracer__start(const struct tracer_opts *o)
 	if (!err)
 		err = attach_programs(t);
 	if (!err) {
-		t->rb = rb_reader__new(bpf_map__fd(t->skel->maps.events), o->on_event, o->prefetch,
+		t->rb = rb_reader__new(t->ring_fds, t->nr_rings, o->on_event, o->prefetch,
 				       o->ctx);
 		if (!t->rb) {
 			err = -errno;
@@ -191,6 +247,9 @@ void tracer__destroy(struct tracer *t)
 		return;
 	rb_reader__free(t->rb);
 	tcpstate_bpf__destroy(t->skel);
+	for (int i = 0; i < t->nr_rings; i++)
+		close(t->ring_fds[i]);
+	free(t->ring_fds);
 	free(t);
 }
 
