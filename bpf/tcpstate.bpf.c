@@ -54,30 +54,30 @@ static __always_inline void count_drop(__u32 reason)
 		*v += 1;
 }
 
-/* Reserve a record in this CPU's ring; NULL (and counted) if it is full. */
-static __always_inline struct ts_event *event_reserve(void)
+/*
+ * Reserve a record in this CPU's ring, which *ring names for event_submit(); NULL (and counted)
+ * if it is full. The program does not migrate between the two.
+ */
+static __always_inline struct ts_event *event_reserve(void **ring)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	void *ring = bpf_map_lookup_elem(&events, &cpu);
-	struct ts_event *e = ring ? bpf_ringbuf_reserve(ring, sizeof(*e), 0) : NULL;
+	struct ts_event *e = NULL;
 
+	*ring = bpf_map_lookup_elem(&events, &cpu);
+	if (*ring)
+		e = bpf_ringbuf_reserve(*ring, sizeof(*e), 0);
 	if (!e)
 		count_drop(TS_DROP_RINGBUF);
 	return e;
 }
 
-/*
- * Submit, waking the reader only once enough data is queued in this CPU's ring (it also polls
- * on a short timer). The program has not migrated since the reserve.
- */
-static __always_inline void event_submit(struct ts_event *e)
+/* Submit, waking the reader only once enough data is queued (it also polls on a short timer). */
+static __always_inline void event_submit(struct ts_event *e, void *ring)
 {
 	__u64 flags = 0;
 
 	if (wakeup_bytes) {
-		__u32 cpu = bpf_get_smp_processor_id();
-		void *ring = bpf_map_lookup_elem(&events, &cpu);
-		__u64 avail = ring ? bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) : 0;
+		__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 
 		flags = avail + sizeof(*e) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	}
@@ -186,13 +186,14 @@ static __always_inline bool owner_context(int oldstate, int newstate)
 }
 
 /* Reserve an event about a TCP socket and fill the common fields; NULL if not TCP or no room. */
-static __always_inline struct ts_event *event_start(const struct sock *sk, __u16 kind, bool btf)
+static __always_inline struct ts_event *event_start(const struct sock *sk, __u16 kind, bool btf,
+						     void **ring)
 {
 	struct ts_event *e;
 
 	if (!sk_is_tcp(sk, btf))
 		return NULL;
-	e = event_reserve();
+	e = event_reserve(ring);
 	if (!e)
 		return NULL;
 	fill_task(e, kind);
@@ -203,7 +204,8 @@ static __always_inline struct ts_event *event_start(const struct sock *sk, __u16
 static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie, __u8 cookie_flag,
 					    int oldstate, int newstate, bool btf)
 {
-	struct ts_event *e = event_start(sk, TS_EV_STATE, btf);
+	void *ring;
+	struct ts_event *e = event_start(sk, TS_EV_STATE, btf, &ring);
 
 	if (!e)
 		return 0;
@@ -217,7 +219,7 @@ static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie,
 		e->flags |= TS_F_FIN_RCVD;
 	e->aux = 0;
 	e->aux2 = 0;
-	event_submit(e);
+	event_submit(e, ring);
 	return 0;
 }
 
@@ -301,6 +303,7 @@ static __always_inline int handle_accept(long fd)
 	struct socket *sock;
 	struct sock *sk;
 	struct ts_event *e;
+	void *ring;
 
 	if (fd < 0)
 		return 0;
@@ -315,7 +318,7 @@ static __always_inline int handle_accept(long fd)
 	sk = BPF_CORE_READ(sock, sk);
 	if (!sk || !sk_is_tcp(sk, false))
 		return 0;
-	e = event_reserve();
+	e = event_reserve(&ring);
 	if (!e)
 		return 0;
 	/*
@@ -332,7 +335,7 @@ static __always_inline int handle_accept(long fd)
 		e->flags |= TS_F_COOKIE_PTR;
 	}
 	e->aux = fd;
-	event_submit(e);
+	event_submit(e, ring);
 	return 0;
 }
 
@@ -351,7 +354,8 @@ int accept_exit(struct trace_event_raw_sys_exit *ctx)
 /* Events about one socket outside state changes: the task is never assumed to be the owner. */
 static __always_inline int emit_sock_event(const struct sock *sk, __u16 kind, __u32 aux, __u32 aux2)
 {
-	struct ts_event *e = event_start(sk, kind, true);
+	void *ring;
+	struct ts_event *e = event_start(sk, kind, true, &ring);
 
 	if (!e)
 		return 0;
@@ -360,7 +364,7 @@ static __always_inline int emit_sock_event(const struct sock *sk, __u16 kind, __
 	e->flags = 0;
 	e->aux = aux;
 	e->aux2 = aux2;
-	event_submit(e);
+	event_submit(e, ring);
 	return 0;
 }
 
@@ -421,9 +425,10 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb, int reason)
 {
 	struct ts_event *e;
+	void *ring;
 
 	if (sk) {
-		e = event_start(sk, TS_EV_RESET_SENT, true);
+		e = event_start(sk, TS_EV_RESET_SENT, true, &ring);
 		if (!e)
 			return 0;
 		e->cookie = bpf_get_socket_cookie((void *)sk);
@@ -431,7 +436,7 @@ int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb, i
 		e->flags = 0;
 	} else {
 		/* A reset for a packet that matched no socket, e.g. a SYN to a closed port. */
-		e = event_reserve();
+		e = event_reserve(&ring);
 		if (!e)
 			return 0;
 		__builtin_memset(e, 0, sizeof(*e));
@@ -444,7 +449,7 @@ int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb, i
 	e->aux2 = 0;
 	if (skb)
 		fill_reset_recipient(e, skb);
-	event_submit(e);
+	event_submit(e, ring);
 	return 0;
 }
 

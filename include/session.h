@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A tracing session: the tracer (BPF), the tracker (model) and the single-threaded event loop
- * that drives them. One epoll set waits on the ring buffer, the HTTP server (serve) and a bounded
- * timeout; every turn consumes the ring buffer first, so nothing else (audit, scrape) can keep
+ * that drives them. One epoll set waits on the ring buffers, the HTTP server (serve) and a bounded
+ * timeout; every turn consumes the ring buffers first, so nothing else (audit, scrape) can keep
  * events waiting longer than one such piece of work.
  *
  * The reader is driven by its own clock, not by kernel wakeups: the BPF side wakes it only when
- * the ring buffer is half full. A wakeup is an irq_work interrupt raised inside the BPF program,
- * and the softirq that runs on its way out processes network packets whose state changes then
- * find the program busy on that CPU: the kernel skips them (recursion misses, measured: 40 of
- * 16,500 events for 1,500 loopback connections with a wakeup every 16 KiB). The loop polls every
- * poll_ms, and after a busy drain again within 2 ms, so the ring stays far from full.
+ * one CPU's ring buffer is an eighth full. A wakeup is an irq_work interrupt raised inside the
+ * BPF program, and the softirq that runs on its way out processes network packets whose state
+ * changes then find the program busy on that CPU: the kernel skips them (recursion misses,
+ * measured: 40 of 16,500 events for 1,500 loopback connections with a wakeup every 16 KiB). The
+ * loop polls every poll_ms, and after a busy drain again within 2 ms, so the rings stay far from
+ * full.
  */
 #ifndef TCPSTATE_SESSION_H
 #define TCPSTATE_SESSION_H

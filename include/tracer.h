@@ -17,8 +17,7 @@ typedef void (*tracer_event_fn)(void *ctx, void *data, size_t size);
 typedef void (*tracer_prefetch_fn)(void *ctx, const void *data, size_t size);
 
 struct tracer_opts {
-	__u32 ringbuf_bytes;	/* power of two, at least one page */
-	__u32 wakeup_bytes;	/* wake user space once this much is queued; 0 = every event */
+	__u32 ringbuf_bytes;	/* power of two, at least one page; split into a ring per CPU */
 	bool force_tracepoint;	/* skip tp_btf and use the classic tracepoint (fallback testing) */
 	tracer_event_fn on_event;
 	tracer_prefetch_fn prefetch;

@@ -135,7 +135,6 @@ int session__open(struct session *s, const struct session_opts *o)
 {
 	struct tracer_opts to = {
 		.ringbuf_bytes = o->ringbuf_bytes,
-		.wakeup_bytes = o->ringbuf_bytes / 2,
 		.force_tracepoint = o->force_tracepoint,
 		.on_event = on_record,
 		.prefetch = prefetch_record,

@@ -93,29 +93,41 @@ static __u32 ring_size(__u32 total, int nr_rings)
 	return size;
 }
 
+/* Create the rings; on failure says why in one line and returns -errno. */
 static int create_rings(struct tracer *t, const struct tracer_opts *o)
 {
-	int n = libbpf_num_possible_cpus();
+	int n = libbpf_num_possible_cpus(), err;
 
-	if (n <= 0)
+	if (n <= 0) {
+		log_err("cannot count this machine's CPUs from /sys/devices/system/cpu/possible: %s",
+			strerror(n ? -n : EINVAL));
 		return n ? n : -EINVAL;
+	}
 	t->ring_fds = malloc((size_t)n * sizeof(*t->ring_fds));
-	if (!t->ring_fds)
+	if (!t->ring_fds) {
+		log_err("out of memory for %d ring buffer descriptors", n);
 		return -ENOMEM;
+	}
 	t->ring_bytes = ring_size(o->ringbuf_bytes, n);
 	for (; t->nr_rings < n; t->nr_rings++) {
 		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tcpstate_ring", 0, 0, t->ring_bytes,
 					NULL);
 
-		if (fd < 0)
-			return -errno;
+		if (fd < 0) {
+			err = errno;
+			log_err("cannot create %d ring buffers of %u KiB: %s%s", n,
+				t->ring_bytes / 1024, strerror(err),
+				err == EPERM && privileged() ? " (raise the locked-memory limit or "
+							       "lower --ringbuf-kb)"
+							     : privilege_hint(err));
+			return -err;
+		}
 		t->ring_fds[t->nr_rings] = fd;
 	}
 	return 0;
 }
 
-static struct tcpstate_bpf *open_and_load(struct tracer *t, const struct tracer_opts *o,
-					  bool classic, int *err)
+static struct tcpstate_bpf *open_and_load(struct tracer *t, bool classic, int *err)
 {
 	struct tcpstate_bpf *skel = tcpstate_bpf__open();
 
@@ -123,8 +135,11 @@ static struct tcpstate_bpf *open_and_load(struct tracer *t, const struct tracer_
 		*err = errno;
 		return NULL;
 	}
-	/* wake the reader when one ring is half full (0: on every event) */
-	skel->rodata->wakeup_bytes = o->wakeup_bytes ? t->ring_bytes / 8 : 0;
+	/*
+	 * Wake the reader when one ring is an eighth full: the rest rides out a reader that is
+	 * late, even when one CPU produces more than its share.
+	 */
+	skel->rodata->wakeup_bytes = t->ring_bytes / 8;
 	bpf_map__set_max_entries(skel->maps.events, (__u32)t->nr_rings);
 	bpf_map__set_inner_map_fd(skel->maps.events, t->ring_fds[0]); /* the template */
 	choose_programs(skel, classic);
@@ -173,22 +188,17 @@ static int load_programs(struct tracer *t, const struct tracer_opts *o)
 {
 	int err = -create_rings(t, o);
 
-	if (err) {
-		log_err("cannot create %d ring buffers of %u KiB: %s%s",
-			libbpf_num_possible_cpus(), t->ring_bytes / 1024, strerror(err),
-			err == EPERM && privileged() ? " (raise the locked-memory limit or lower "
-						       "--ringbuf-kb)" : privilege_hint(err));
+	if (err)
 		return -err;
-	}
 	if (!o->force_tracepoint)
-		t->skel = open_and_load(t, o, false, &err);
+		t->skel = open_and_load(t, false, &err);
 	/* Without privilege the fallback would fail the same way: say so once. */
 	if (!t->skel && (privileged() || (err != EPERM && err != EACCES))) {
 		if (!o->force_tracepoint)
 			log_debug("tp_btf programs did not load (%s); using classic tracepoints",
 				  strerror(err));
 		t->classic = true;
-		t->skel = open_and_load(t, o, true, &err);
+		t->skel = open_and_load(t, true, &err);
 	}
 	if (!t->skel) {
 		log_err("cannot load BPF programs: %s%s", strerror(err), privilege_hint(err));

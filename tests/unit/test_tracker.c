@@ -112,6 +112,22 @@ static void test_time_wait_model(void)
 }
 
 /*
+ * The client (100) closes first and the server's child (200) closes too, but the events of the
+ * client's orphaning into FIN_WAIT2 arrive after the server's CLOSE_WAIT -> LAST_ACK.
+ */
+static void orphan_after_peer_closed(struct tracker *t)
+{
+	connect_and_accept(t);
+	state(t, 4 * SEC, 100, TCP_ESTABLISHED, TCP_FIN_WAIT1, 5000, 80, 10, "client",
+	      TS_F_OWNER_CTX);
+	state(t, 4 * SEC + 10, 200, TCP_ESTABLISHED, TCP_CLOSE_WAIT, 80, 5000, 99, "noise", 0);
+	state(t, 4 * SEC + 20, 200, TCP_CLOSE_WAIT, TCP_LAST_ACK, 80, 5000, 21, "server",
+	      TS_F_OWNER_CTX);
+	state(t, 4 * SEC + 30, 100, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 5000, 80, 99, "noise", 0);
+	state(t, 4 * SEC + 40, 100, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 99, "noise", 0);
+}
+
+/*
  * On another CPU the server can see EOF and close (CLOSE_WAIT -> LAST_ACK) before the client's
  * softirq handles the ACK that orphans it into FIN_WAIT2: the events arrive in that order, the
  * promotion at LAST_ACK finds no orphan yet, and the server's FIN then turns the timewait sock
@@ -122,14 +138,7 @@ static void test_peer_closed_before_orphan_event(void)
 {
 	struct tracker *t = new_tracker();
 
-	connect_and_accept(t);
-	state(t, 4 * SEC, 100, TCP_ESTABLISHED, TCP_FIN_WAIT1, 5000, 80, 10, "client",
-	      TS_F_OWNER_CTX);
-	state(t, 4 * SEC + 10, 200, TCP_ESTABLISHED, TCP_CLOSE_WAIT, 80, 5000, 99, "noise", 0);
-	state(t, 4 * SEC + 20, 200, TCP_CLOSE_WAIT, TCP_LAST_ACK, 80, 5000, 21, "server",
-	      TS_F_OWNER_CTX);
-	state(t, 4 * SEC + 30, 100, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 5000, 80, 99, "noise", 0);
-	state(t, 4 * SEC + 40, 100, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 99, "noise", 0);
+	orphan_after_peer_closed(t);
 	CHECK_EQ_INT(host(t)[TCP_FIN_WAIT2], 1, "orphan FIN_WAIT2 before the server's last ACK");
 	state(t, 4 * SEC + 50, 200, TCP_LAST_ACK, TCP_CLOSE, 0, 5000, 99, "noise", 0);
 	CHECK_EQ_INT(host(t)[TCP_FIN_WAIT2], 0, "FIN_WAIT2 after the server's last ACK");
@@ -144,14 +153,7 @@ static void test_reset_last_ack_keeps_orphan(void)
 {
 	struct tracker *t = new_tracker();
 
-	connect_and_accept(t);
-	state(t, 4 * SEC, 100, TCP_ESTABLISHED, TCP_FIN_WAIT1, 5000, 80, 10, "client",
-	      TS_F_OWNER_CTX);
-	state(t, 4 * SEC + 10, 200, TCP_ESTABLISHED, TCP_CLOSE_WAIT, 80, 5000, 99, "noise", 0);
-	state(t, 4 * SEC + 20, 200, TCP_CLOSE_WAIT, TCP_LAST_ACK, 80, 5000, 21, "server",
-	      TS_F_OWNER_CTX);
-	state(t, 4 * SEC + 30, 100, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 5000, 80, 99, "noise", 0);
-	state(t, 4 * SEC + 40, 100, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 99, "noise", 0);
+	orphan_after_peer_closed(t);
 	simple(t, 4 * SEC + 45, 200, TS_EV_RESET_RECV, 99);
 	state(t, 4 * SEC + 50, 200, TCP_LAST_ACK, TCP_CLOSE, 0, 5000, 99, "noise", 0);
 	CHECK_EQ_INT(host(t)[TCP_FIN_WAIT2], 1, "orphan FIN_WAIT2 after a reset LAST_ACK");
