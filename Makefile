@@ -38,7 +38,7 @@ LIB_OBJS := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(wildcard tests/tools/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(wildcard tests/bench/*.c))
-HDRS := $(wildcard include/*.h) $(wildcard bpf/*.h)
+HDRS := $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard bpf/*.h)
 
 .SECONDARY:
 .PHONY: all deps test-deps check test unit bench run install clean vmlinux format

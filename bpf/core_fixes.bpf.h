@@ -31,6 +31,48 @@ static __always_inline bool sk_fin_received(const struct sock *sk, bool btf)
 }
 
 /*
+ * The timewait sock that took the place of a socket closing now (-> TCP_CLOSE), if any. When a
+ * socket enters TIME_WAIT (or an orphan's FIN_WAIT2) the kernel puts a timewait sock with the same
+ * cookie into the socket's established-hash chain, and only then sets TCP_CLOSE. When the
+ * TIME_WAIT table is full (tcp_max_tw_buckets) it closes the socket without one, and the state
+ * change looks the same. Returns the timewait sock's substate (TCP_TIME_WAIT or TCP_FIN_WAIT2),
+ * 0 if there is none, -1 if this cannot be told (no cookie, an older kernel, a long chain).
+ */
+#define TW_CHAIN_SCAN 4
+
+static __always_inline int sk_timewait_substate(const struct sock *sk)
+{
+	struct inet_hashinfo *h;
+	struct inet_ehash_bucket *bucket;
+	struct hlist_nulls_node *n;
+	struct sock_common *c;
+	unsigned long off;
+	__u64 cookie;
+	__u32 hash;
+
+	if (!bpf_core_field_exists(struct inet_timewait_death_row, hashinfo))
+		return -1;
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	h = BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.tcp_death_row.hashinfo);
+	if (!cookie || !h)
+		return -1;
+	hash = BPF_CORE_READ(sk, __sk_common.skc_hash);
+	bucket = BPF_CORE_READ(h, ehash) + (hash & BPF_CORE_READ(h, ehash_mask));
+	n = BPF_CORE_READ(bucket, chain.first);
+	off = bpf_core_field_offset(struct sock_common, skc_nulls_node);
+	for (int i = 0; i < TW_CHAIN_SCAN; i++) {
+		if (!n || ((unsigned long)n & 1)) /* end of the chain: a "nulls" marker */
+			return 0;
+		c = (struct sock_common *)((unsigned long)n - off);
+		if (BPF_CORE_READ(c, skc_state) == TCP_TIME_WAIT &&
+		    BPF_CORE_READ(c, skc_cookie.counter) == cookie)
+			return BPF_CORE_READ((struct inet_timewait_sock *)c, tw_substate);
+		n = BPF_CORE_READ(n, next);
+	}
+	return -1; /* a long chain: not scanned to its end */
+}
+
+/*
  * The socket cookie lives in sock_common since Linux 4.12 (skc_cookie). Reading it does not
  * create one: it is 0 until someone (our tp_btf programs, sock_diag, SO_COOKIE) asked for it.
  */

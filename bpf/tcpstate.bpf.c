@@ -219,6 +219,15 @@ static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie,
 		e->flags |= TS_F_FIN_RCVD;
 	e->aux = 0;
 	e->aux2 = 0;
+	if (newstate == TCP_CLOSE && (oldstate == TCP_FIN_WAIT1 || oldstate == TCP_FIN_WAIT2 ||
+				      oldstate == TCP_CLOSING)) {
+		int sub = sk_timewait_substate(sk);
+
+		if (sub >= 0) {
+			e->aux = sub;
+			e->flags |= TS_F_TW_KNOWN;
+		}
+	}
 	event_submit(e, ring);
 	return 0;
 }

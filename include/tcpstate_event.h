@@ -39,6 +39,9 @@ enum ts_retrans_kind {
 #define TS_F_NO_SOCK (1u << 3) /* reset sent with no socket (e.g. to a closed port) */
 #define TS_F_SKB_TUPLE (1u << 4) /* reset sent: the tuple is the recipient's (from the packet
 				  * that caused it): saddr:sport = recipient, daddr:dport = us */
+#define TS_F_TW_KNOWN (1u << 5) /* a close from FIN_WAIT1/FIN_WAIT2/CLOSING looked for the
+				 * timewait sock taking the socket's place: aux is its substate
+				 * (TCP_TIME_WAIT or TCP_FIN_WAIT2), 0 if there is none */
 
 /* Indexes of the per-CPU counters of map `drops`. */
 enum ts_drop_reason {

@@ -231,6 +231,8 @@ void tk_sock_account(struct tracker *t, const struct sock_entry *s, int delta)
 		remote_time_wait(t, s, delta);
 	if (s->state == TCP_TIME_WAIT)
 		tw_index(t, s, delta);
+	if (s->family == AF_INET6 && (s->state == TCP_TIME_WAIT || (s->flags & SE_ORPHAN_FW2)))
+		t->timewait_v6 += delta;
 }
 
 /* Remove a socket from the model for good. */
@@ -339,6 +341,8 @@ static void peer_fin_sent(struct tracker *t, const struct sock_entry *peer, __u6
 	struct sock_entry *s;
 	__u64 *c;
 
+	if (!hashmap__count(t->orphans))
+		return;
 	memcpy(k.saddr, peer->daddr, 16);
 	memcpy(k.daddr, peer->saddr, 16);
 	c = hashmap__lookup(t->orphans, &k);
@@ -418,12 +422,30 @@ static struct sock_entry *sock_first_seen(struct tracker *t, const struct ts_eve
 	return s;
 }
 
-static bool closes_into_time_wait(const struct sock_entry *s, const struct ts_event *e)
+/*
+ * What a closing socket leaves behind: TCP_TIME_WAIT, an orphan's timewait sock in
+ * TCP_FIN_WAIT2, or nothing (TCP_CLOSE). The kernel side looks for the timewait sock
+ * (TS_F_TW_KNOWN), which also catches a full TIME_WAIT table (tcp_max_tw_buckets). Without
+ * that, infer it: no timewait sock after a reset; TIME_WAIT from CLOSING, or from FIN_WAIT2 once
+ * the peer's FIN came; an orphan FIN_WAIT2 from FIN_WAIT2 before it.
+ */
+static int close_leaves(struct tracker *t, const struct sock_entry *s, const struct ts_event *e)
 {
+	if (e->flags & TS_F_TW_KNOWN) {
+		if (e->aux == TCP_TIME_WAIT || e->aux == TCP_FIN_WAIT2)
+			return (int)e->aux;
+		if (!(s->flags & SE_RESET) &&
+		    (e->oldstate == TCP_CLOSING ||
+		     (e->oldstate == TCP_FIN_WAIT2 && (e->flags & TS_F_FIN_RCVD))))
+			t->stats.tw_overflow++;
+		return TCP_CLOSE;
+	}
 	if (s->flags & SE_RESET)
-		return false;
-	return e->oldstate == TCP_CLOSING ||
-	       (e->oldstate == TCP_FIN_WAIT2 && (e->flags & TS_F_FIN_RCVD));
+		return TCP_CLOSE;
+	if (e->oldstate == TCP_CLOSING ||
+	    (e->oldstate == TCP_FIN_WAIT2 && (e->flags & TS_F_FIN_RCVD)))
+		return TCP_TIME_WAIT;
+	return e->oldstate == TCP_FIN_WAIT2 ? TCP_FIN_WAIT2 : TCP_CLOSE;
 }
 
 /* Histograms and counters that depend on the transition. */
@@ -459,7 +481,7 @@ static void tw_recycle_check(struct tracker *t, __u64 cookie)
 	struct sock_entry *s = sock_table__lookup(t->socks, cookie), *old;
 	__u64 h, *c;
 
-	if (!s || !s->sport || !s->dport)
+	if (!s || !s->sport || !s->dport || !hashmap__count(t->tw_tuples))
 		return;
 	h = tuple_digest(s);
 	c = hashmap__lookup(t->tw_tuples, &h);
@@ -536,13 +558,16 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 	}
 	if ((s->flags & SE_ESTABLISHED) && s->created_ns)
 		hist__observe(&t->stats.lifetime, e->ts_ns - s->created_ns);
-	if (closes_into_time_wait(s, e)) {
+	switch (close_leaves(t, s, e)) {
+	case TCP_TIME_WAIT:
 		v->timewait = TCP_TIME_WAIT;
 		tk_sock_enter(t, s, TCP_TIME_WAIT, e->ts_ns);
-	} else if (e->oldstate == TCP_FIN_WAIT2 && !(s->flags & SE_RESET)) {
+		break;
+	case TCP_FIN_WAIT2:
 		v->timewait = TCP_FIN_WAIT2;
 		tk_sock_enter_orphan_fw2(t, s, e->ts_ns);
-	} else {
+		break;
+	default:
 		tk_sock_account(t, s, 1); /* sock_forget takes it out again */
 		tk_sock_forget(t, s);
 	}
@@ -586,11 +611,17 @@ static struct sock_entry *timewait_by_tuple(struct tracker *t, const struct sock
 {
 	struct tuple_key k;
 	struct sock_entry *s;
-	__u64 h = tuple_digest(probe), *c = hashmap__lookup(t->tw_tuples, &h);
+	__u64 h, *c;
 
-	if (c && (s = sock_table__lookup(t->socks, *c)) && s->state == TCP_TIME_WAIT &&
-	    same_tuple(s, probe))
-		return s;
+	if (hashmap__count(t->tw_tuples)) {
+		h = tuple_digest(probe);
+		c = hashmap__lookup(t->tw_tuples, &h);
+		if (c && (s = sock_table__lookup(t->socks, *c)) && s->state == TCP_TIME_WAIT &&
+		    same_tuple(s, probe))
+			return s;
+	}
+	if (!hashmap__count(t->orphans))
+		return NULL;
 	tk_tuple_key_of(probe, &k);
 	c = hashmap__lookup(t->orphans, &k);
 	if (c && (s = sock_table__lookup(t->socks, *c)) && (s->flags & SE_ORPHAN_FW2) &&
@@ -613,7 +644,7 @@ static void reset_kills_timewait(struct tracker *t, const struct ts_event *e)
 	memcpy(probe.saddr, e->saddr, 16);
 	memcpy(probe.daddr, e->daddr, 16);
 	s = timewait_by_tuple(t, &probe);
-	if (!s && e->family == AF_INET) {
+	if (!s && e->family == AF_INET && t->timewait_v6) { /* counts dual-stack sockets too */
 		static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
 
 		probe.family = AF_INET6;

@@ -56,6 +56,7 @@ struct tracker {
 	struct hashmap *remotes;	/* remote_key -> __u32 */
 	struct hashmap *orphans;	/* tuple_key -> cookie */
 	struct hashmap *tw_tuples;	/* 64-bit hash of (netns, tuple) -> cookie, TIME_WAIT only */
+	__s64 timewait_v6;		/* IPv6 (incl. dual-stack) TIME_WAIT and orphan FIN_WAIT2 */
 	struct fifo tw_q, fw2_q, cw_q;
 	/* audit in progress */
 	bool auditing;

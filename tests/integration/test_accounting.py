@@ -149,3 +149,19 @@ def test_tiny_ring_buffer_loss_is_counted_and_audit_repairs():
     p = proc(s, cw_pid)
     expect_eq(p["states"]["close_wait"], N_CW, f"CLOSE_WAIT of pid {cw_pid} after the audit")
     lk.stop()
+
+
+def test_time_wait_bucket_overflow_counts_equal_ss():
+    # A full TIME_WAIT table (tcp_max_tw_buckets) makes the kernel close a socket outright
+    # where it would have left a TIME_WAIT socket: the state events look the same.
+    ns = Netns("twmax")
+    ns.exec(["sysctl", "-q", "-w", "net.ipv4.tcp_max_tw_buckets=4"])
+    snap = snapshot(["--duration", "4", "--no-final-audit"])
+    tw = lib.tcpwork(ns, ["time-wait", "--count", "15"])
+    tw.wait_line(r"DONE n=15 pid=\d+", timeout=30)
+    time.sleep(0.3)
+    want = ns.ss_states()
+    s = result(snap)
+    expect_eq(want.get("time_wait"), 4, "TIME_WAIT sockets per ss with 4 buckets")
+    expect_eq(ns_states(s, ns), want, "snapshot states vs ss -tan in the namespace")
+    expect_eq(s["lost"], 0, "events lost")

@@ -189,6 +189,45 @@ static void test_fin_received_close_is_time_wait_and_reset_is_not(void)
 	tracker__free(t);
 }
 
+/* Client `cookie` on sport up to FIN_WAIT2, then closed with the kernel's timewait finding. */
+static void client_close_tw_known(struct tracker *t, __u64 cookie, __u16 sport, __u8 flags,
+				  __u32 substate)
+{
+	struct ts_event e = { .ts_ns = 2 * SEC, .cookie = cookie, .kind = TS_EV_STATE,
+			      .oldstate = TCP_FIN_WAIT2, .newstate = TCP_CLOSE, .family = AF_INET,
+			      .dport = 80, .netns = NS, .flags = flags | TS_F_TW_KNOWN,
+			      .aux = substate };
+
+	state(t, SEC, cookie, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, SEC, cookie, TCP_SYN_SENT, TCP_ESTABLISHED, sport, 80, 0, "", 0);
+	state(t, SEC, cookie, TCP_ESTABLISHED, TCP_FIN_WAIT1, sport, 80, 10, "client",
+	      TS_F_OWNER_CTX);
+	state(t, SEC, cookie, TCP_FIN_WAIT1, TCP_FIN_WAIT2, sport, 80, 0, "", 0);
+	e.saddr[0] = e.daddr[0] = 127;
+	e.saddr[3] = e.daddr[3] = 1;
+	tracker__apply(t, &e, sizeof(e), NULL);
+}
+
+/* The kernel side reports the timewait sock it found, or none when the table was full. */
+static void test_time_wait_table_full_leaves_nothing(void)
+{
+	struct tracker *t = new_tracker();
+
+	client_close_tw_known(t, 7, 6000, TS_F_FIN_RCVD, TCP_TIME_WAIT);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "timewait sock found: TIME_WAIT");
+	client_close_tw_known(t, 8, 6001, TS_F_FIN_RCVD, 0);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "no timewait sock (table full): no TIME_WAIT");
+	CHECK_EQ_INT(tracker__stats(t)->tw_overflow, 1, "table-full close counted");
+	client_close_tw_known(t, 9, 6002, 0, TCP_FIN_WAIT2);
+	CHECK_EQ_INT(host(t)[TCP_FIN_WAIT2], 1, "orphan FIN_WAIT2 timewait sock found");
+	client_close_tw_known(t, 10, 6003, 0, 0);
+	CHECK_EQ_INT(host(t)[TCP_FIN_WAIT2], 1, "no orphan when the table was full");
+	CHECK_EQ_INT(proc_table__find(tracker__procs(t), 10)->states[TCP_TIME_WAIT], 1,
+		     "TIME_WAIT charged to the client");
+	CHECK_EQ_INT(sock_table__count(tracker__socks(t)), 2, "sockets left in the table");
+	tracker__free(t);
+}
+
 static void test_time_wait_recycled_by_a_new_connection(void)
 {
 	struct tracker *t = new_tracker();
@@ -252,6 +291,7 @@ TEST_MAIN("tracker", TL_CASE(test_owners_survive_softirq_transitions),
 	  TL_CASE(test_time_wait_model),
 	  TL_CASE(test_peer_closed_before_orphan_event), TL_CASE(test_reset_last_ack_keeps_orphan),
 	  TL_CASE(test_fin_received_close_is_time_wait_and_reset_is_not),
+	  TL_CASE(test_time_wait_table_full_leaves_nothing),
 	  TL_CASE(test_time_wait_recycled_by_a_new_connection),
 	  TL_CASE(test_reset_to_time_wait_kills_it),
 	  TL_CASE(test_audit_repairs_drift))
