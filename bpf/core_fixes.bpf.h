@@ -36,23 +36,21 @@ static __always_inline bool sk_fin_received(const struct sock *sk, bool btf)
  * cookie into the socket's established-hash chain, and only then sets TCP_CLOSE. When the
  * TIME_WAIT table is full (tcp_max_tw_buckets) it closes the socket without one, and the state
  * change looks the same. Returns the timewait sock's substate (TCP_TIME_WAIT or TCP_FIN_WAIT2),
- * 0 if there is none, -1 if this cannot be told (no cookie, an older kernel, a long chain).
+ * 0 if there is none, -1 if this cannot be told (cookie 0, an older kernel, a long chain).
  */
 #define TW_CHAIN_SCAN 4
 
-static __always_inline int sk_timewait_substate(const struct sock *sk)
+static __always_inline int sk_timewait_substate(const struct sock *sk, __u64 cookie)
 {
 	struct inet_hashinfo *h;
 	struct inet_ehash_bucket *bucket;
 	struct hlist_nulls_node *n;
 	struct sock_common *c;
 	unsigned long off;
-	__u64 cookie;
 	__u32 hash;
 
 	if (!bpf_core_field_exists(struct inet_timewait_death_row, hashinfo))
 		return -1;
-	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	h = BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.tcp_death_row.hashinfo);
 	if (!cookie || !h)
 		return -1;

@@ -221,7 +221,8 @@ static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie,
 	e->aux2 = 0;
 	if (newstate == TCP_CLOSE && (oldstate == TCP_FIN_WAIT1 || oldstate == TCP_FIN_WAIT2 ||
 				      oldstate == TCP_CLOSING)) {
-		int sub = sk_timewait_substate(sk);
+		/* a pointer stands in for a missing cookie: the timewait sock has none to match */
+		int sub = sk_timewait_substate(sk, cookie_flag ? 0 : cookie);
 
 		if (sub >= 0) {
 			e->aux = sub;
