@@ -241,40 +241,106 @@ static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie,
  * again. Measured with one program: 40-214 of 16,500 events skipped for 1,500 loopback
  * connections, thousands per second at full churn.
  *
- * So a second program on the same tracepoint stands in: set_state_btf marks its CPU busy while
- * it runs, and set_state_nested handles an event only when it finds that mark, that is exactly
- * when set_state_btf's own run for it is being skipped. In every other run it returns at once.
+ * So a second program on the same tracepoint stands in. Programs run in attach order, so when
+ * set_state_nested runs, set_state_btf has either run for this event or been skipped, and it
+ * was skipped exactly when its run counter on this CPU (bpf_prog->active, which the kernel
+ * raises before the program's first instruction and lowers after its last) shows a run still
+ * under way further up the stack. At start user space runs find_main_prog, which finds that
+ * per-CPU counter through the bpf_link iterator; set_state_nested reads this CPU's copy of it
+ * and handles the event only when it is non-zero. That is the kernel's own test, so every
+ * skipped run is caught, including those before set_state_btf's first instruction or after
+ * its last.
+ *
+ * Kernels without the bpf_link iterator (before 5.19) fall back to a mark: set_state_btf flags
+ * its CPU busy while its body runs, and set_state_nested handles an event when it finds the
+ * flag. Events skipped in the few instructions around the body are then lost, and counted.
+ *
  * Every event set_state_nested handles is one of set_state_btf's skipped runs, so the events
  * really lost are set_state_btf's recursion misses minus TS_NESTED_HANDLED. set_state_nested's
- * own skipped runs are not losses: they happen while it checks the mark for a task-level event,
- * and the nested event then finds set_state_btf idle (programs run in attach order).
+ * own skipped runs are not losses: they happen while it checks for a task-level event, and the
+ * nested event then finds set_state_btf idle.
  */
+struct nest_cpu {
+	__u64 main_active; /* this CPU's copy of set_state_btf's bpf_prog->active; 0: not known */
+	__u64 self;	   /* this element's address, stored to be read back as a number */
+	__u32 mark;	   /* fallback: set_state_btf's body is running on this CPU */
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct nest_cpu);
 } busy SEC(".maps");
+
+/* Filled by find_main_prog; main_prog_id is set by user space before it runs. */
+__u32 main_prog_id = 0;
+__u64 main_active_pcpu = 0; /* set_state_btf's bpf_prog->active, a per-CPU address */
+__u64 busy_pcpu = 0;	    /* busy's per-CPU base address (bpf_array.pptrs[0]) */
+__u64 busy_addr = 0;	    /* busy's struct bpf_array */
+
+SEC("iter/bpf_link")
+int find_main_prog(struct bpf_iter__bpf_link *ctx)
+{
+	struct bpf_link *link = ctx->link;
+	struct bpf_prog *prog;
+
+	if (!link || main_active_pcpu)
+		return 0;
+	prog = link->prog;
+	if (!prog || BPF_CORE_READ(prog, aux, id) != main_prog_id)
+		return 0;
+	busy_addr = (__u64)&busy; /* stored and read back: a number, fit for arithmetic */
+	if (bpf_core_read(&busy_pcpu, sizeof(busy_pcpu),
+			  (void *)(*(volatile __u64 *)&busy_addr +
+				   bpf_core_field_offset(struct bpf_array, pptrs))))
+		return 0;
+	main_active_pcpu = (__u64)BPF_CORE_READ(prog, active);
+	return 0;
+}
+
+/* Is set_state_btf running further up this CPU's stack, so that it skipped this event? */
+static __always_inline bool main_prog_skipped(struct nest_cpu *n)
+{
+	int active = 0;
+
+	if (!n->main_active) {
+		if (!main_active_pcpu)
+			return n->mark;
+		/*
+		 * Once per CPU: the per-CPU offset of this CPU is where busy's copy for it lies
+		 * relative to busy's base; the counter's copy lies at the same offset.
+		 */
+		n->self = (__u64)n;
+		n->main_active = *(volatile __u64 *)&n->self - busy_pcpu + main_active_pcpu;
+	}
+	if (bpf_probe_read_kernel(&active, sizeof(active), (void *)n->main_active))
+		return n->mark;
+	return active != 0;
+}
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
+	__u32 zero = 0;
+	struct nest_cpu *n = main_active_pcpu ? NULL : bpf_map_lookup_elem(&busy, &zero);
 
-	if (b)
-		*b = 1;
+	if (n)
+		n->mark = 1;
 	handle_set_state(sk, bpf_get_socket_cookie((void *)sk), 0, oldstate, newstate, true);
-	if (b)
-		*b = 0;
+	if (n)
+		n->mark = 0;
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state_nested, const struct sock *sk, int oldstate, int newstate)
 {
-	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
+	__u32 zero = 0;
+	struct nest_cpu *n = bpf_map_lookup_elem(&busy, &zero);
 
-	if (!b || !*b)
+	if (!n || !main_prog_skipped(n))
 		return 0;
 	count_drop(TS_NESTED_HANDLED);
 	return handle_set_state(sk, bpf_get_socket_cookie((void *)sk), 0, oldstate, newstate, true);

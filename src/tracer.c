@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "log.h"
 #include "ringbuf_reader.h"
@@ -25,6 +26,7 @@ struct tracer {
 	int nr_rings;
 	__u32 ring_bytes;
 	bool classic;
+	bool nest_exact; /* set_state_nested reads set_state_btf's run counter (tcpstate.bpf.c) */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -61,9 +63,24 @@ static const char *privilege_hint(int err)
 	return "";
 }
 
+/* Does this kernel have the bpf_link iterator (5.19+), which find_main_prog needs? */
+static bool have_link_iter(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, "bpf_iter__bpf_link", BTF_KIND_STRUCT) > 0;
+	btf__free(btf);
+	return found;
+}
+
 /* Pick tp_btf or classic programs: only inet_sock_set_state has a classic variant. */
 static void choose_programs(struct tcpstate_bpf *skel, bool classic)
 {
+	bpf_program__set_autoload(skel->progs.find_main_prog, !classic && have_link_iter());
+	bpf_program__set_autoattach(skel->progs.find_main_prog, false);
 	bpf_program__set_autoload(skel->progs.set_state_btf, !classic);
 	bpf_program__set_autoload(skel->progs.set_state_nested, !classic);
 	bpf_program__set_autoload(skel->progs.set_state_tp, classic);
@@ -220,6 +237,38 @@ static int attach_programs(struct tracer *t)
 	return 0;
 }
 
+/*
+ * Run find_main_prog once so that set_state_nested can tell exactly when set_state_btf was
+ * skipped. Not fatal: without it the busy mark covers most skipped runs (tcpstate.bpf.c).
+ */
+static void find_main_prog(struct tracer *t)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	struct bpf_link *link;
+	char buf[64];
+	int fd;
+
+	if (t->classic || bpf_program__fd(t->skel->progs.find_main_prog) < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(t->skel->progs.set_state_btf), &info, &len))
+		return;
+	t->skel->bss->main_prog_id = info.id;
+	link = bpf_program__attach_iter(t->skel->progs.find_main_prog, NULL);
+	if (!link)
+		return;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	t->nest_exact = t->skel->bss->main_active_pcpu != 0;
+	log_debug("nested state changes: %s",
+		  t->nest_exact ? "exact (bpf_prog->active)" : "busy mark (no bpf_link iterator)");
+}
+
 struct tracer *tracer__start(const struct tracer_opts *o)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
@@ -235,6 +284,8 @@ struct tracer *tracer__start(const struct tracer_opts *o)
 		err = ensure_tracefs();
 	if (!err)
 		err = attach_programs(t);
+	if (!err)
+		find_main_prog(t);
 	if (!err) {
 		t->rb = rb_reader__new(t->ring_fds, t->nr_rings, o->on_event, o->prefetch,
 				       o->ctx);

@@ -28,6 +28,10 @@ def tcpwork_bin():
     return os.path.join(BUILD, "tools", "tcpwork")
 
 
+def churn_bin():
+    return os.path.join(BUILD, "bench", "churn")
+
+
 def sh(cmd, check=True, timeout=30):
     p = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True, text=True,
                        timeout=timeout)
@@ -200,6 +204,12 @@ def bpf_prog_ids():
     """Ids of every BPF program loaded in the kernel."""
     out = sh(["bpftool", "prog", "show"]).stdout
     return {int(l.split(":")[0]) for l in out.splitlines() if l and l[0].isdigit()}
+
+
+def bpf_prog_recursion_misses(prog_ids):
+    """{program name: runs the kernel skipped as nested in themselves} for these program ids."""
+    progs = json.loads(sh(["bpftool", "-j", "prog", "show"]).stdout)
+    return {p["name"]: p.get("recursion_misses", 0) for p in progs if p["id"] in prog_ids}
 
 
 def bpf_prog_ids_of(pid):
