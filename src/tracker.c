@@ -552,7 +552,13 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 		tk_sock_enter(t, s, e->newstate, e->ts_ns);
 		if (e->newstate == TCP_LISTEN)
 			tk_listener_register(t, s);
-		if (e->newstate == TCP_ESTABLISHED || e->newstate == TCP_SYN_RECV)
+		/*
+		 * A timewait sock dies when a connect() takes its tuple (known in full once
+		 * established) or when a SYN arrives for it, before the listener's child is born
+		 * in SYN_RECV: that child's ESTABLISHED needs no second look.
+		 */
+		if (e->newstate == TCP_SYN_RECV ||
+		    (e->newstate == TCP_ESTABLISHED && e->oldstate != TCP_SYN_RECV))
 			tw_recycle_check(t, cookie); /* may move entries: s is not used after */
 		return;
 	}

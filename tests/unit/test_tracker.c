@@ -243,6 +243,27 @@ static void test_time_wait_recycled_by_a_new_connection(void)
 	tracker__free(t);
 }
 
+static void test_server_time_wait_recycled_by_a_new_syn(void)
+{
+	struct tracker *t = new_tracker();
+
+	/* the server closed first: its socket (local 80, remote 6000) is in TIME_WAIT */
+	state(t, 1 * SEC, 7, TCP_LISTEN, TCP_SYN_RECV, 80, 6000, 0, "", 0);
+	state(t, 1 * SEC + 10, 7, TCP_SYN_RECV, TCP_ESTABLISHED, 80, 6000, 0, "", 0);
+	state(t, 1 * SEC + 20, 7, TCP_ESTABLISHED, TCP_FIN_WAIT1, 80, 6000, 20, "server",
+	      TS_F_OWNER_CTX);
+	state(t, 1 * SEC + 30, 7, TCP_FIN_WAIT1, TCP_FIN_WAIT2, 80, 6000, 0, "", 0);
+	state(t, 1 * SEC + 40, 7, TCP_FIN_WAIT2, TCP_CLOSE, 80, 6000, 0, "", TS_F_FIN_RCVD);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "server TIME_WAIT before the new SYN");
+	/* the client connects again from the same port: the SYN kills the timewait sock */
+	state(t, 3 * SEC, 9, TCP_LISTEN, TCP_SYN_RECV, 80, 6000, 0, "", 0);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT once the child is born");
+	state(t, 3 * SEC + 10, 9, TCP_SYN_RECV, TCP_ESTABLISHED, 80, 6000, 0, "", 0);
+	CHECK_EQ_INT(host(t)[TCP_ESTABLISHED], 1, "the new connection");
+	CHECK_EQ_INT(tracker__stats(t)->tw_recycled, 1, "recycled TIME_WAIT counted once");
+	tracker__free(t);
+}
+
 static void test_reset_to_time_wait_kills_it(void)
 {
 	struct tracker *t = new_tracker();
@@ -293,5 +314,6 @@ TEST_MAIN("tracker", TL_CASE(test_owners_survive_softirq_transitions),
 	  TL_CASE(test_fin_received_close_is_time_wait_and_reset_is_not),
 	  TL_CASE(test_time_wait_table_full_leaves_nothing),
 	  TL_CASE(test_time_wait_recycled_by_a_new_connection),
+	  TL_CASE(test_server_time_wait_recycled_by_a_new_syn),
 	  TL_CASE(test_reset_to_time_wait_kills_it),
 	  TL_CASE(test_audit_repairs_drift))
