@@ -31,6 +31,18 @@ static __always_inline bool sk_fin_received(const struct sock *sk, bool btf)
 }
 
 /*
+ * Has this connecting socket sent its SYN? A connect() that fails before (no route, no free
+ * port, a bound port whose tuple is taken) sends none. tcp_disconnect() clears segs_out for
+ * the socket's next life. Read only on SYN_SENT -> CLOSE, so the helper call costs nothing.
+ */
+static __always_inline bool tcp_syn_went_out(const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	return BPF_CORE_READ(tp, segs_out) != 0;
+}
+
+/*
  * The timewait sock that took the place of a socket closing now (-> TCP_CLOSE), if any. When a
  * socket enters TIME_WAIT (or an orphan's FIN_WAIT2) the kernel puts a timewait sock with the same
  * cookie into the socket's established-hash chain, and only then sets TCP_CLOSE. When the

@@ -219,6 +219,8 @@ static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie,
 		e->flags |= TS_F_FIN_RCVD;
 	e->aux = 0;
 	e->aux2 = 0;
+	if (newstate == TCP_CLOSE && oldstate == TCP_SYN_SENT && tcp_syn_went_out(sk))
+		e->flags |= TS_F_SYN_OUT;
 	if (newstate == TCP_CLOSE && (oldstate == TCP_FIN_WAIT1 || oldstate == TCP_FIN_WAIT2 ||
 				      oldstate == TCP_CLOSING)) {
 		/* a pointer stands in for a missing cookie: the timewait sock has none to match */

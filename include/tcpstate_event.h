@@ -42,6 +42,8 @@ enum ts_retrans_kind {
 #define TS_F_TW_KNOWN (1u << 5) /* a close from FIN_WAIT1/FIN_WAIT2/CLOSING looked for the
 				 * timewait sock taking the socket's place: aux is its substate
 				 * (TCP_TIME_WAIT or TCP_FIN_WAIT2), 0 if there is none */
+#define TS_F_SYN_OUT (1u << 6) /* SYN_SENT -> CLOSE after the SYN went out: connect() had made
+				* the tuple its own (a timewait sock it took it from is gone) */
 
 /* Indexes of the per-CPU counters of map `drops`. */
 enum ts_drop_reason {

@@ -562,6 +562,18 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 			tw_recycle_check(t, cookie); /* may move entries: s is not used after */
 		return;
 	}
+	/*
+	 * A connect() that took a timewait sock's tuple (tcp_tw_reuse) killed it, even when
+	 * the connection then failed: a SYN that timed out, a refusal, a close() meanwhile.
+	 */
+	if (e->oldstate == TCP_SYN_SENT && (e->flags & TS_F_SYN_OUT)) {
+		__u64 cookie = s->cookie;
+
+		tw_recycle_check(t, cookie);
+		s = sock_table__lookup(t->socks, cookie); /* entries may have moved */
+		if (!s)
+			return;
+	}
 	if ((s->flags & SE_ESTABLISHED) && s->created_ns)
 		hist__observe(&t->stats.lifetime, e->ts_ns - s->created_ns);
 	switch (close_leaves(t, s, e)) {

@@ -123,6 +123,46 @@ def test_counts_equal_ss_after_churn():
     expect_eq(s["lost"], 0, "events lost")
 
 
+TAKE_OVER_TIME_WAIT = r"""
+import socket, subprocess, time
+def sock():
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return s
+srv = sock(); srv.bind(("127.0.0.1", 7001)); srv.listen()
+c = sock(); c.bind(("127.0.0.1", 7002)); c.connect(("127.0.0.1", 7001))
+a, _ = srv.accept()
+c.close()
+time.sleep(0.2)
+a.close()
+subprocess.run(["iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7001", "--syn", "-j", "DROP"],
+               check=True)
+time.sleep(2.2)  # the timewait sock's timestamp must be older than a second
+c = sock(); c.bind(("127.0.0.1", 7002)); c.settimeout(0.5)
+try:
+    c.connect(("127.0.0.1", 7001))
+except socket.timeout:
+    print("TIMEOUT")
+c.close()
+"""
+
+
+def test_time_wait_taken_over_by_a_failed_connect_counts_equal_ss():
+    # A connect() bound to a TIME_WAIT socket's port takes its tuple over (the kernel kills the
+    # timewait sock), then its SYN goes unanswered and it is closed in SYN_SENT: no event but
+    # that close says the TIME_WAIT died.
+    ns = Netns("twtake")
+    snap = snapshot(["--duration", "5", "--no-final-audit"])
+    r = ns.exec(["python3", "-c", TAKE_OVER_TIME_WAIT], timeout=20)
+    expect_eq(r.stdout.strip(), "TIMEOUT", "the second connect's outcome")
+    time.sleep(0.3)
+    want = ns.ss_states()
+    s = result(snap)
+    expect_eq(want.get("time_wait", 0), 0, "TIME_WAIT sockets per ss")
+    expect_eq(ns_states(s, ns), want, "snapshot states vs ss -tan in the namespace")
+    expect_eq(s["lost"], 0, "events lost")
+
+
 def test_state_changes_nested_in_interrupts_are_not_lost():
     # At full churn a softirq often interrupts set_state_btf on its CPU and changes more
     # socket states; the kernel skips those nested runs and set_state_nested must handle

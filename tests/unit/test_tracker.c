@@ -243,6 +243,25 @@ static void test_time_wait_recycled_by_a_new_connection(void)
 	tracker__free(t);
 }
 
+static void test_time_wait_taken_by_a_connect_that_failed(void)
+{
+	struct tracker *t = new_tracker();
+
+	client_to_time_wait(t, 7, 6000);
+	/* bound to the same port, the tuple is taken: connect() fails before any SYN */
+	state(t, 3 * SEC, 8, TCP_CLOSE, TCP_SYN_SENT, 6000, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, 3 * SEC, 8, TCP_SYN_SENT, TCP_CLOSE, 6000, 80, 10, "client", TS_F_OWNER_CTX);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "TIME_WAIT kept when no SYN went out");
+	/* the kernel lets it take the tuple over; the SYN is refused */
+	state(t, 4 * SEC, 9, TCP_CLOSE, TCP_SYN_SENT, 6000, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, 4 * SEC, 9, TCP_SYN_SENT, TCP_CLOSE, 6000, 80, 0, "", TS_F_SYN_OUT);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT gone with the failed connection");
+	CHECK_EQ_INT(host(t)[TCP_SYN_SENT], 0, "no SYN_SENT left");
+	CHECK_EQ_INT(tracker__stats(t)->tw_recycled, 1, "recycled TIME_WAIT counted");
+	CHECK_EQ_INT(sock_table__count(tracker__socks(t)), 0, "sockets left in the table");
+	tracker__free(t);
+}
+
 static void test_server_time_wait_recycled_by_a_new_syn(void)
 {
 	struct tracker *t = new_tracker();
@@ -315,5 +334,6 @@ TEST_MAIN("tracker", TL_CASE(test_owners_survive_softirq_transitions),
 	  TL_CASE(test_time_wait_table_full_leaves_nothing),
 	  TL_CASE(test_time_wait_recycled_by_a_new_connection),
 	  TL_CASE(test_server_time_wait_recycled_by_a_new_syn),
+	  TL_CASE(test_time_wait_taken_by_a_connect_that_failed),
 	  TL_CASE(test_reset_to_time_wait_kills_it),
 	  TL_CASE(test_audit_repairs_drift))
