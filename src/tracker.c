@@ -476,7 +476,7 @@ static void observe_transition(struct tracker *t, struct sock_entry *s, const st
  * timewait sock to let it through (tcp_tw_reuse, or a new SYN to a server-side TIME_WAIT),
  * without any event. Forget it now rather than at the next audit.
  */
-static void tw_recycle_check(struct tracker *t, __u64 cookie)
+void tk_tw_recycle_check(struct tracker *t, __u64 cookie)
 {
 	struct sock_entry *s = sock_table__lookup(t->socks, cookie), *old;
 	__u64 h, *c;
@@ -559,7 +559,7 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 		 */
 		if (e->newstate == TCP_SYN_RECV ||
 		    (e->newstate == TCP_ESTABLISHED && e->oldstate != TCP_SYN_RECV))
-			tw_recycle_check(t, cookie); /* may move entries: s is not used after */
+			tk_tw_recycle_check(t, cookie); /* may move entries: s is not used after */
 		return;
 	}
 	/*
@@ -569,7 +569,7 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 	if (e->oldstate == TCP_SYN_SENT && (e->flags & TS_F_SYN_OUT)) {
 		__u64 cookie = s->cookie;
 
-		tw_recycle_check(t, cookie);
+		tk_tw_recycle_check(t, cookie);
 		s = sock_table__lookup(t->socks, cookie); /* entries may have moved */
 		if (!s)
 			return;
@@ -705,6 +705,13 @@ static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct
 	case TS_EV_SYNACK_RETRANS:
 		if (e->aux < TS_RETRANS_KIND_MAX)
 			p->retrans[e->aux]++;
+		/*
+		 * A connect()'s port is picked after its SYN_SENT event, so a connect that took
+		 * a timewait sock's tuple shows it first here when its SYN is not answered at
+		 * once (a full accept queue), rather than a second later once established.
+		 */
+		if (e->kind == TS_EV_RETRANS && s && s->state == TCP_SYN_SENT)
+			tk_tw_recycle_check(t, s->cookie); /* may move entries: s is not used after */
 		break;
 	case TS_EV_RESET_SENT:
 		p->resets_sent++;

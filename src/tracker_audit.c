@@ -104,6 +104,17 @@ void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *
 		return;
 	}
 	s->flags |= SE_AUDIT_SEEN;
+	if (s->state == TCP_SYN_SENT && d->state == TCP_SYN_SENT && !s->sport && d->sport) {
+		/*
+		 * A connect still waiting for its SYN to be answered: the port it picked after its
+		 * SYN_SENT event shows first here. A timewait sock whose tuple it took is gone.
+		 */
+		audit_fill_from_diag(s, netns, d);
+		tk_tw_recycle_check(t, d->cookie);
+		s = sock_table__lookup(t->socks, d->cookie); /* entries may have moved */
+		if (!s)
+			return;
+	}
 	if (s->state_since_ns >= t->audit_start_ns)
 		return; /* an event after the dump started is newer than the dump */
 	if (!s->owner && owner_pid)

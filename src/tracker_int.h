@@ -81,5 +81,7 @@ __u32 tk_listener_count(struct tracker *t, __u32 netns, __u16 port);
 void tk_sock_enter(struct tracker *t, struct sock_entry *s, int state, __u64 ts);
 /* The full socket closed into a timewait sock in FIN_WAIT2 substate. */
 void tk_sock_enter_orphan_fw2(struct tracker *t, struct sock_entry *s, __u64 ts);
+/* Forget the timewait sock whose tuple socket `cookie` took over, if any (entries may move). */
+void tk_tw_recycle_check(struct tracker *t, __u64 cookie);
 
 #endif

@@ -262,6 +262,25 @@ static void test_time_wait_taken_by_a_connect_that_failed(void)
 	tracker__free(t);
 }
 
+static void test_time_wait_taken_by_a_connect_whose_syn_is_retransmitted(void)
+{
+	struct tracker *t = new_tracker();
+	struct ts_event e = { .ts_ns = 3 * SEC + 1000, .cookie = 9, .kind = TS_EV_RETRANS,
+			      .family = AF_INET, .sport = 6000, .dport = 80, .netns = NS,
+			      .aux = TS_RETRANS_SYN };
+
+	client_to_time_wait(t, 7, 6000);
+	state(t, 2 * SEC, 9, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "TIME_WAIT while the new SYN_SENT has no port");
+	e.saddr[0] = e.daddr[0] = 127;
+	e.saddr[3] = e.daddr[3] = 1;
+	tracker__apply(t, &e, sizeof(e), NULL);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT gone once the SYN shows the tuple");
+	CHECK_EQ_INT(host(t)[TCP_SYN_SENT], 1, "the connect still waiting");
+	CHECK_EQ_INT(tracker__stats(t)->tw_recycled, 1, "recycled TIME_WAIT counted");
+	tracker__free(t);
+}
+
 static void test_server_time_wait_recycled_by_a_new_syn(void)
 {
 	struct tracker *t = new_tracker();
@@ -327,6 +346,29 @@ static void test_audit_repairs_drift(void)
 	tracker__free(t);
 }
 
+static void test_audit_shows_the_port_of_a_waiting_connect(void)
+{
+	struct tracker *t = new_tracker();
+	struct diag_sock d = { .cookie = 9, .inode = 99, .state = TCP_SYN_SENT, .family = AF_INET,
+			       .sport = 6000, .dport = 80 };
+
+	d.saddr[0] = d.daddr[0] = 127;
+	d.saddr[3] = d.daddr[3] = 1;
+	client_to_time_wait(t, 7, 6000);
+	/* its SYN unanswered, the new connect's only event so far has no port */
+	state(t, 2 * SEC, 9, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	tracker__audit_begin(t, 3 * SEC);
+	tracker__audit_netns(t, NS);
+	tracker__audit_add(t, NS, &d, 10); /* the timewait sock it took over is not dumped */
+	tracker__audit_end(t, 3 * SEC);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT taken over");
+	CHECK_EQ_INT(host(t)[TCP_SYN_SENT], 1, "the waiting connect");
+	CHECK_EQ_INT(tracker__stats(t)->tw_recycled, 1, "counted as recycled");
+	CHECK_EQ_INT(tracker__stats(t)->corrections[TCP_TIME_WAIT][AUDIT_STALE], 0,
+		     "not counted as drift");
+	tracker__free(t);
+}
+
 TEST_MAIN("tracker", TL_CASE(test_owners_survive_softirq_transitions),
 	  TL_CASE(test_time_wait_model),
 	  TL_CASE(test_peer_closed_before_orphan_event), TL_CASE(test_reset_last_ack_keeps_orphan),
@@ -334,6 +376,8 @@ TEST_MAIN("tracker", TL_CASE(test_owners_survive_softirq_transitions),
 	  TL_CASE(test_time_wait_table_full_leaves_nothing),
 	  TL_CASE(test_time_wait_recycled_by_a_new_connection),
 	  TL_CASE(test_server_time_wait_recycled_by_a_new_syn),
+	  TL_CASE(test_time_wait_taken_by_a_connect_whose_syn_is_retransmitted),
 	  TL_CASE(test_time_wait_taken_by_a_connect_that_failed),
 	  TL_CASE(test_reset_to_time_wait_kills_it),
-	  TL_CASE(test_audit_repairs_drift))
+	  TL_CASE(test_audit_repairs_drift),
+	  TL_CASE(test_audit_shows_the_port_of_a_waiting_connect))
