@@ -280,7 +280,8 @@ struct {
 __u32 main_prog_id = 0;
 __u64 main_active_pcpu = 0; /* set_state_btf's bpf_prog->active, a per-CPU address */
 __u64 busy_pcpu = 0;	    /* busy's per-CPU base address (bpf_array.pptrs[0]) */
-__u64 busy_addr = 0;	    /* busy's struct bpf_array */
+__u64 busy_addr = 0;	    /* busy's struct bpf_array, as a number (the verifier allows no
+			     * arithmetic on a map pointer; one read back from memory is a number) */
 
 SEC("iter/bpf_link")
 int find_main_prog(struct bpf_iter__bpf_link *ctx)

@@ -26,7 +26,6 @@ struct tracer {
 	int nr_rings;
 	__u32 ring_bytes;
 	bool classic;
-	bool nest_exact; /* set_state_nested reads set_state_btf's run counter (tcpstate.bpf.c) */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -264,9 +263,9 @@ static void find_main_prog(struct tracer *t)
 		close(fd);
 	}
 	bpf_link__destroy(link);
-	t->nest_exact = t->skel->bss->main_active_pcpu != 0;
-	log_debug("nested state changes: %s",
-		  t->nest_exact ? "exact (bpf_prog->active)" : "busy mark (no bpf_link iterator)");
+	log_debug("nested state changes: %s", t->skel->bss->main_active_pcpu
+						      ? "exact (bpf_prog->active)"
+						      : "busy mark (set_state_btf's link not found)");
 }
 
 struct tracer *tracer__start(const struct tracer_opts *o)
