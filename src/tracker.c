@@ -59,8 +59,9 @@ struct tracker *tracker__new(const struct tracker_opts *opts)
 	t->remotes = hashmap__new(sizeof(struct remote_key), sizeof(__u32), opts->max_sockets);
 	t->orphans = hashmap__new(sizeof(struct tuple_key), sizeof(__u64), opts->max_sockets);
 	t->tw_tuples = hashmap__new(sizeof(__u64), sizeof(__u64), opts->max_sockets);
+	t->tw_filter = calloc(TW_FILTER_BITS / 64, sizeof(__u64));
 	if (!t->socks || !t->procs || !t->netns || !t->ports || !t->remotes || !t->orphans ||
-	    !t->tw_tuples) {
+	    !t->tw_tuples || !t->tw_filter) {
 		tracker__free(t);
 		return NULL;
 	}
@@ -78,6 +79,7 @@ void tracker__free(struct tracker *t)
 	hashmap__free(t->remotes);
 	hashmap__free(t->orphans);
 	hashmap__free(t->tw_tuples);
+	free(t->tw_filter);
 	hashmap__free(t->audit_gone);
 	hashmap__free(t->audit_netns);
 	free(t->tw_q.v);
@@ -137,6 +139,44 @@ static bool same_tuple(const struct sock_entry *a, const struct sock_entry *b)
 	       !memcmp(a->daddr, b->daddr, 16);
 }
 
+static void tw_filter_set(struct tracker *t, __u64 h)
+{
+	__u32 bit = h >> (64 - 20);
+
+	t->tw_filter[bit / 64] |= 1ull << (bit % 64);
+}
+
+/* False: no TIME_WAIT socket has this tuple digest. True: look in tw_tuples. */
+static bool tw_filter_may_hold(const struct tracker *t, __u64 h)
+{
+	__u32 bit = h >> (64 - 20);
+
+	return t->tw_filter[bit / 64] & (1ull << (bit % 64));
+}
+
+/*
+ * Clear the bits of deleted digests once they are as many as half the live ones (at least
+ * 16k), keeping false answers under about one in five: O(entries), every entries/2 deletions.
+ */
+static void tw_filter_deleted(struct tracker *t)
+{
+	const __u64 *key;
+	__u32 iter = 0;
+
+	if (++t->tw_filter_stale < 16384 || t->tw_filter_stale < hashmap__count(t->tw_tuples) / 2)
+		return;
+	memset(t->tw_filter, 0, TW_FILTER_BITS / 8);
+	while (hashmap__next(t->tw_tuples, &iter, (const void **)&key))
+		tw_filter_set(t, *key);
+	t->tw_filter_stale = 0;
+}
+
+/* The cookie of the TIME_WAIT socket indexed under tuple digest h, or NULL. */
+static __u64 *tw_lookup(const struct tracker *t, __u64 h)
+{
+	return tw_filter_may_hold(t, h) ? hashmap__lookup(t->tw_tuples, &h) : NULL;
+}
+
 /* Keep the tuple index of TIME_WAIT sockets in step with tk_sock_account(). */
 static void tw_index(struct tracker *t, const struct sock_entry *s, int delta)
 {
@@ -144,14 +184,18 @@ static void tw_index(struct tracker *t, const struct sock_entry *s, int delta)
 	__u64 *c;
 
 	if (delta < 0) {
-		c = hashmap__lookup(t->tw_tuples, &h);
-		if (c && *c == s->cookie)
+		c = tw_lookup(t, h);
+		if (c && *c == s->cookie) {
 			hashmap__delete(t->tw_tuples, &h);
+			tw_filter_deleted(t);
+		}
 		return;
 	}
 	c = tk_map_upsert(t, t->tw_tuples, &h);
-	if (c)
+	if (c) {
 		*c = s->cookie;
+		tw_filter_set(t, h);
+	}
 }
 
 static void port_close_wait(struct tracker *t, const struct sock_entry *s, int delta)
@@ -484,7 +528,7 @@ void tk_tw_recycle_check(struct tracker *t, __u64 cookie)
 	if (!s || !s->sport || !s->dport || !hashmap__count(t->tw_tuples))
 		return;
 	h = tuple_digest(s);
-	c = hashmap__lookup(t->tw_tuples, &h);
+	c = tw_lookup(t, h);
 	if (!c || *c == cookie)
 		return;
 	old = sock_table__lookup(t->socks, *c);
@@ -633,7 +677,7 @@ static struct sock_entry *timewait_by_tuple(struct tracker *t, const struct sock
 
 	if (hashmap__count(t->tw_tuples)) {
 		h = tuple_digest(probe);
-		c = hashmap__lookup(t->tw_tuples, &h);
+		c = tw_lookup(t, h);
 		if (c && (s = sock_table__lookup(t->socks, *c)) && s->state == TCP_TIME_WAIT &&
 		    same_tuple(s, probe))
 			return s;

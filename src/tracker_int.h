@@ -11,6 +11,14 @@
 
 #define MAP_LIMIT 65536
 
+/*
+ * A one-bit-per-digest filter in front of tw_tuples. Most tuple lookups (is a new connection's
+ * tuple held by one of our TIME_WAIT sockets?) find nothing, and with 100k+ TIME_WAIT sockets a
+ * miss in tw_tuples is a cache miss; a clear bit in this 128 KiB bitmap answers first. Bits are
+ * set on insert and only cleared by a rebuild from tw_tuples once enough entries have gone.
+ */
+#define TW_FILTER_BITS (1u << 20)
+
 /* Extra sock_entry flags used only here. */
 #define SE_ESTABLISHED (1u << 5)	/* reached ESTABLISHED: counts for the lifetime histogram */
 #define SE_ORPHAN_FW2 (1u << 6)		/* timewait sock in FIN_WAIT2 substate */
@@ -56,6 +64,8 @@ struct tracker {
 	struct hashmap *remotes;	/* remote_key -> __u32 */
 	struct hashmap *orphans;	/* tuple_key -> cookie */
 	struct hashmap *tw_tuples;	/* 64-bit hash of (netns, tuple) -> cookie, TIME_WAIT only */
+	__u64 *tw_filter;		/* TW_FILTER_BITS: digests that may be in tw_tuples */
+	__u32 tw_filter_stale;		/* digests deleted from tw_tuples since its last rebuild */
 	__s64 timewait_v6;		/* IPv6 (incl. dual-stack) TIME_WAIT and orphan FIN_WAIT2 */
 	struct fifo tw_q, fw2_q, cw_q;
 	/* audit in progress */

@@ -243,6 +243,46 @@ static void test_time_wait_recycled_by_a_new_connection(void)
 	tracker__free(t);
 }
 
+/* Client socket `cookie` from local port sport to :80 closes first into TIME_WAIT at ts. */
+static void client_to_time_wait_at(struct tracker *t, __u64 ts, __u64 cookie, __u16 sport)
+{
+	state(t, ts, cookie, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, ts, cookie, TCP_SYN_SENT, TCP_ESTABLISHED, sport, 80, 0, "", 0);
+	state(t, ts, cookie, TCP_ESTABLISHED, TCP_FIN_WAIT1, sport, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, ts, cookie, TCP_FIN_WAIT1, TCP_FIN_WAIT2, sport, 80, 0, "", 0);
+	state(t, ts, cookie, TCP_FIN_WAIT2, TCP_CLOSE, 0, 80, 0, "", TS_F_FIN_RCVD);
+}
+
+/*
+ * The tuple index's filter is rebuilt once enough TIME_WAIT sockets have gone: the survivors
+ * must still be found when a new connection takes their tuple, the departed ones not.
+ */
+static void test_time_wait_recycling_found_after_many_expire(void)
+{
+	struct tracker_opts o = { .max_sockets = 50000, .max_procs = 100,
+				  .time_wait_ns = 60 * SEC, .fin_timeout_ns = 60 * SEC,
+				  .proc_root = FIXTURES "/proc" };
+	struct tracker *t = tracker__new(&o);
+	__u64 cookie = 1;
+
+	for (int i = 0; i < 30000; i++)
+		client_to_time_wait_at(t, SEC, cookie++, 10000 + i);
+	for (int i = 0; i < 100; i++)
+		client_to_time_wait_at(t, 30 * SEC, cookie++, 50000 + i);
+	tracker__tick(t, 62 * SEC);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 100, "TIME_WAIT left after the first ones expired");
+	/* a new connection on a departed tuple recycles nothing */
+	state(t, 63 * SEC, 900000, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, 63 * SEC, 900000, TCP_SYN_SENT, TCP_ESTABLISHED, 10005, 80, 0, "", 0);
+	CHECK_EQ_INT(tracker__stats(t)->tw_recycled, 0, "no TIME_WAIT recycled on a free tuple");
+	/* one on a survivor's tuple recycles it */
+	state(t, 63 * SEC, 900001, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, 63 * SEC, 900001, TCP_SYN_SENT, TCP_ESTABLISHED, 50042, 80, 0, "", 0);
+	CHECK_EQ_INT(tracker__stats(t)->tw_recycled, 1, "the survivor's TIME_WAIT recycled");
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 99, "TIME_WAIT after the recycle");
+	tracker__free(t);
+}
+
 static void test_time_wait_taken_by_a_connect_that_failed(void)
 {
 	struct tracker *t = new_tracker();
@@ -378,6 +418,7 @@ TEST_MAIN("tracker", TL_CASE(test_owners_survive_softirq_transitions),
 	  TL_CASE(test_server_time_wait_recycled_by_a_new_syn),
 	  TL_CASE(test_time_wait_taken_by_a_connect_whose_syn_is_retransmitted),
 	  TL_CASE(test_time_wait_taken_by_a_connect_that_failed),
+	  TL_CASE(test_time_wait_recycling_found_after_many_expire),
 	  TL_CASE(test_reset_to_time_wait_kills_it),
 	  TL_CASE(test_audit_repairs_drift),
 	  TL_CASE(test_audit_shows_the_port_of_a_waiting_connect))
