@@ -9,6 +9,8 @@ Rows (each footnoted in the output with how it was measured):
      throughput and as CPU per connection (the latter barely moved by other work on the host)
   2. the same with libbpf-tools tcpstates; events lost by each tracer at the same load, at the
      machine's limit and at a fixed rate that leaves CPU to spare
+     reference tracers in the same rounds (tests/bench/floor.c): empty programs on the same
+     hooks, and one ring record per state change drained by a reader that does nothing
   3. tcpstate's CPU seconds per million events; peak RSS; RSS and table bytes per tracked socket
   4. time of one /metrics scrape with 100k TIME_WAIT sockets vs node_exporter's tcpstat
      collector, `ss -s` and a full sock_diag dump (`ss -tan`)
@@ -496,6 +498,34 @@ class Tcpstates:
         return {"lost": lost, "printed": printed}
 
 
+class Floor:
+    """The reference tracers (tests/bench/floor.c): empty programs on tcpstate's hooks, or one
+    ring record per state change drained by a reader that does nothing."""
+
+    def __init__(self, bench, mode):
+        self.bench, self.mode = bench, mode
+
+    def start(self):
+        self.p = JANITOR.spawn([self.bench.floor, "--mode", self.mode], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        self.err = StderrWatcher(self.p.stderr)
+        if not self.err.wait_for(r"attached", 30):
+            JANITOR.stop(self.p)
+            raise BenchError(f"floor --mode {self.mode} did not start: {self.err.text()[-300:]}")
+        time.sleep(0.3)
+        return self
+
+    def cpu(self):
+        return proc_cpu_seconds(self.p.pid)
+
+    def stop(self):
+        JANITOR.stop(self.p, signal.SIGTERM, 30)
+        try:
+            return json.loads(self.p.stdout.read().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return {}
+
+
 # ---------------------------------------------------------------------------------------------
 # The benchmark
 
@@ -512,6 +542,7 @@ class Bench:
         self.tcpstate = os.path.join(b, "tcpstate")
         self.churn = os.path.join(b, "bench", "churn")
         self.sockpairs = os.path.join(b, "bench", "sockpairs")
+        self.floor = os.path.join(b, "bench", "floor")
         self.json_path = args.json or os.path.join(b, "bench", "results.json")
         self.tag = f"tsbench-{os.getpid()}"
         self.nsn = 0
@@ -534,6 +565,7 @@ class Bench:
                 raise BenchError(f"{tool} is missing (apt-get install iproute2)")
         self.have_tcpstates = os.access(TCPSTATES, os.X_OK)
         self.have_node_exporter = os.access(NODE_EXPORTER, os.X_OK)
+        self.have_floor = os.access(self.floor, os.X_OK)
         self.serve_ok = self.args.tracer != "snapshot" and self.probe_serve()
         self.tracer_kind = "serve" if self.serve_ok else "snapshot"
 
@@ -644,6 +676,16 @@ class Bench:
                         res["audits"] = s1["audits"] - s0["audits"]
                 elif final:
                     res["events"], res["lost"] = final.get("events"), final.get("lost")
+            elif config in ("hooks", "ring"):
+                t = Floor(self, config).start()
+                c0 = t.cpu()
+                try:
+                    res["churn"] = self.churn_once(ns, rate)
+                    time.sleep(0.5)
+                    c1 = t.cpu()
+                finally:
+                    out = t.stop()
+                res.update(cpu=c1 - c0, events=out.get("records"), lost=out.get("full"))
             else:
                 t = Tcpstates().start()
                 c0 = t.cpu()
@@ -670,15 +712,18 @@ class Bench:
                 (a.churn_seconds * os.cpu_count())
         log(f"churn {config:9s}{' at ' + str(rate) if rate else ''}: {res['rate']:.0f} conn/s"
             + (f", {fmt_num(res.get('events'))} events, {fmt_num(res.get('lost'))} lost, "
-               f"cpu {res.get('cpu'):.2f}s" if config != "none" else ""))
+               f"cpu {res.get('cpu'):.2f}s" if config not in ("none", "hooks") else ""))
         time.sleep(0.5)  # let the dying namespace's sockets be purged before the next phase
         return res
 
     def phase_churn(self):
         configs = ["none", "tcpstate"] + (["tcpstates"] if self.have_tcpstates else [])
-        runs = {c: [] for c in configs}
+        # Reference tracers, at the machine's limit only: what any tracer on these hooks pays.
+        floors = ["hooks", "ring"] if self.have_floor else []
+        runs = {c: [] for c in configs + floors}
         for r in range(self.args.rounds):
-            order = configs[r % len(configs):] + configs[:r % len(configs)]
+            rotated = configs + floors
+            order = rotated[r % len(rotated):] + rotated[:r % len(rotated)]
             for c in order:
                 runs[c].append(self.churn_run(c))
         # CPU per connection and loss when the machine has CPU to spare: a fixed rate well
@@ -886,6 +931,31 @@ class Bench:
                  "); moved by whatever else runs on the host; SYNs dropped on a full accept "
                  f"queue (1 s client stall each): {timeouts}",
                  {"tcpstate_pct": ov_mine, "tcpstates_pct": ov_peer})
+        self.rows_floor(runs, base, ov_mine)
+
+    def rows_floor(self, runs, base, ov_mine):
+        """Reference tracers in the same rounds: where the 5% target sits for any tracer that
+        runs on these hooks, and how much of tcpstate's overhead is its own work."""
+        what = {"hooks": ("   reference: empty programs, same hooks",
+                          "2 empty tp_btf programs on inet_sock_set_state + 1 on the accept4 "
+                          "exit (tests/bench/floor.bpf.c): the price of being attached"),
+                "ring": ("   reference: 1 ring record per change",
+                         "a 112-byte record (clock, cookie, tuple) per state change into a 4 MiB "
+                         "ring per CPU, woken and polled as tcpstate's, read by a loop that "
+                         "does nothing with it: the least a streaming tracer does")}
+        for mode in ("hooks", "ring"):
+            rates = [r["rate"] for r in runs.get(mode, [])]
+            if not rates:
+                continue
+            ov = overhead(rates, base)
+            label, note = what[mode]
+            full = sum_or_none(r.get("lost") for r in runs[mode]) if mode == "ring" else None
+            self.row(label, fmt_pct(ov_mine) + " (tcpstate)", fmt_pct(ov) + f" ({mode})",
+                     ratio_pos(ov_mine, ov), "-", None,
+                     f"{note}; per round, %: {spread(per_round(rates, base))}"
+                     + (f"; records that found the ring full: {fmt_num(full)}" if full is not None
+                        else ""),
+                     {"overhead_pct": ov, "runs": rates, "full": full})
 
     def rows_cost(self, runs, via, peer):
         """CPU per connection at a fixed rate that leaves CPU to spare (steadier than
