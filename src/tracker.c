@@ -141,7 +141,7 @@ static bool same_tuple(const struct sock_entry *a, const struct sock_entry *b)
 
 static void tw_filter_set(struct tracker *t, __u64 h)
 {
-	__u32 bit = h >> (64 - 20);
+	__u32 bit = h >> (64 - TW_FILTER_SHIFT);
 
 	t->tw_filter[bit / 64] |= 1ull << (bit % 64);
 }
@@ -149,7 +149,7 @@ static void tw_filter_set(struct tracker *t, __u64 h)
 /* False: no TIME_WAIT socket has this tuple digest. True: look in tw_tuples. */
 static bool tw_filter_may_hold(const struct tracker *t, __u64 h)
 {
-	__u32 bit = h >> (64 - 20);
+	__u32 bit = h >> (64 - TW_FILTER_SHIFT);
 
 	return t->tw_filter[bit / 64] & (1ull << (bit % 64));
 }

@@ -17,7 +17,8 @@
  * miss in tw_tuples is a cache miss; a clear bit in this 128 KiB bitmap answers first. Bits are
  * set on insert and only cleared by a rebuild from tw_tuples once enough entries have gone.
  */
-#define TW_FILTER_BITS (1u << 20)
+#define TW_FILTER_SHIFT 20
+#define TW_FILTER_BITS (1u << TW_FILTER_SHIFT)
 
 /* Extra sock_entry flags used only here. */
 #define SE_ESTABLISHED (1u << 5)	/* reached ESTABLISHED: counts for the lifetime histogram */

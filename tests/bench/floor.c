@@ -44,7 +44,7 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 static void usage(void)
 {
-	fprintf(stderr, "floor: usage: floor --mode hooks|ring [--ringbuf-kb N]\n");
+	fprintf(stderr, "floor: usage: floor --mode hooks|ring [--ringbuf-kb N (1-4194304)]\n");
 	exit(2);
 }
 
@@ -69,12 +69,17 @@ int main(int argc, char **argv)
 	unsigned long long full = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'm')
+		char *end;
+
+		if (c == 'm') {
 			mode = optarg;
-		else if (c == 'k' && (kb = strtol(optarg, NULL, 10)) > 0)
-			continue;
-		else
+		} else if (c == 'k') {
+			kb = strtol(optarg, &end, 10);
+			if (*end || kb <= 0 || kb > 1L << 22)
+				usage();
+		} else {
 			usage();
+		}
 	}
 	if (!mode || (strcmp(mode, "hooks") && strcmp(mode, "ring")))
 		usage();
@@ -115,8 +120,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ncpu && !strcmp(mode, "ring"); i++) {
 		if (!rb)
 			rb = ring_buffer__new(fds[i], on_record, NULL, NULL);
-		else if (ring_buffer__add(rb, fds[i], on_record, NULL))
+		else if (ring_buffer__add(rb, fds[i], on_record, NULL)) {
+			ring_buffer__free(rb);
 			rb = NULL;
+		}
 		if (!rb) {
 			floor_bpf__destroy(skel);
 			return fail("reading the ring buffers", errno);

@@ -466,7 +466,8 @@ class Tcpstate:
 
 
 class Tcpstates:
-    """libbpf-tools tcpstates: one line per transition to a file; "lost N events" on stderr."""
+    """libbpf-tools tcpstates: one line per transition to a file; "lost N events" on stderr.
+    stop() returns {"printed": events it saw, "lost": events it lost}, as Floor's does."""
 
     def __init__(self):
         self.out = tempfile.NamedTemporaryFile(prefix="tsbench-tcpstates-", delete=False)
@@ -519,11 +520,15 @@ class Floor:
         return proc_cpu_seconds(self.p.pid)
 
     def stop(self):
+        """{"printed": records read, "lost": records the rings had no room for}; None each if
+        floor did not say (it died), which the table shows as n/a."""
         JANITOR.stop(self.p, signal.SIGTERM, 30)
         try:
-            return json.loads(self.p.stdout.read().strip().splitlines()[-1])
+            out = json.loads(self.p.stdout.read().strip().splitlines()[-1])
         except (ValueError, IndexError):
-            return {}
+            log(f"floor --mode {self.mode} printed no figures: {self.err.text()[-300:]}")
+            out = {}
+        return {"printed": out.get("records"), "lost": out.get("full")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -647,7 +652,7 @@ class Bench:
         raise BenchError(f"churn printed no JSON line: {r.stdout[-300:]} {r.stderr[-300:]}")
 
     def churn_run(self, config, rate=None, bpf_stats=False):
-        """One churn phase in a fresh namespace with config none|tcpstate|tcpstates; with
+        """One churn phase in a fresh namespace with config none|tcpstate|tcpstates|hooks|ring; with
         bpf_stats, also the run time of the tracer's BPF programs (stats must be enabled)."""
         rate = self.args.rate if rate is None else rate
         ns = self.new_netns("churn")
@@ -676,18 +681,8 @@ class Bench:
                         res["audits"] = s1["audits"] - s0["audits"]
                 elif final:
                     res["events"], res["lost"] = final.get("events"), final.get("lost")
-            elif config in ("hooks", "ring"):
-                t = Floor(self, config).start()
-                c0 = t.cpu()
-                try:
-                    res["churn"] = self.churn_once(ns, rate)
-                    time.sleep(0.5)
-                    c1 = t.cpu()
-                finally:
-                    out = t.stop()
-                res.update(cpu=c1 - c0, events=out.get("records"), lost=out.get("full"))
-            else:
-                t = Tcpstates().start()
+            else:  # tcpstates, or a reference tracer (hooks, ring)
+                t = (Floor(self, config) if config in ("hooks", "ring") else Tcpstates()).start()
                 c0 = t.cpu()
                 try:
                     b0 = bpf_prog_stats(t.p.pid) if bpf_stats else None
