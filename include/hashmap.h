@@ -12,18 +12,81 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <linux/types.h>
 
-struct hashmap;
+/*
+ * Private: only hashmap.c and the inline fast paths below read it. The fast paths answer a
+ * lookup that repeats the last key without a call; events come in runs for one namespace and
+ * one process, so most lookups on the per-event path are such repeats.
+ */
+struct hashmap {
+	unsigned char *slots;
+	size_t key_size, value_size, key_off, value_off, stride;
+	__u32 mask, count, max_entries;
+	__u64 full;
+	/*
+	 * The slots of the last two keys found, for keys of up to 8 bytes: events come in runs
+	 * for the same namespace and the two ends of a connection (client and server process),
+	 * so most lookups repeat one of the last two. Any insertion or deletion may move slots,
+	 * so both forget them.
+	 */
+	unsigned char *memo[2];
+	__u64 memo_key[2];
+};
 
 /* Create a map holding at most max_entries. NULL on ENOMEM. */
 struct hashmap *hashmap__new(size_t key_size, size_t value_size, __u32 max_entries);
 /* Accepts NULL. */
 void hashmap__free(struct hashmap *m);
+/* The whole lookup and upsert behind the inline ones below (which try the memo first). */
+void *hashmap__lookup_slow(const struct hashmap *m, const void *key);
+void *hashmap__upsert_slow(struct hashmap *m, const void *key, bool *created);
+
+/*
+ * The value of the most recently found key if it is `key` (keys of 4 or 8 bytes), else NULL.
+ * Inlined where a caller passes a 4-byte key, the compiler sees the 8-byte branch read past it
+ * and cannot tell that key_size rules that branch out: hence the pragma.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+static inline void *hashmap__memo_hit(const struct hashmap *m, const void *key)
+{
+	__u64 k;
+
+	if (m->key_size == 8) {
+		memcpy(&k, key, 8);
+	} else if (m->key_size == 4) {
+		__u32 k32;
+
+		memcpy(&k32, key, 4);
+		k = k32;
+	} else {
+		return NULL;
+	}
+	return m->memo[0] && k == m->memo_key[0] ? m->memo[0] + m->value_off : NULL;
+}
+#pragma GCC diagnostic pop
+
 /* The value stored under key, or NULL. */
-void *hashmap__lookup(const struct hashmap *m, const void *key);
+static inline void *hashmap__lookup(const struct hashmap *m, const void *key)
+{
+	void *v = hashmap__memo_hit(m, key);
+
+	return v ? v : hashmap__lookup_slow(m, key);
+}
+
 /* The value under key, inserting a zeroed one (*created = true) if absent; NULL when full. */
-void *hashmap__upsert(struct hashmap *m, const void *key, bool *created);
+static inline void *hashmap__upsert(struct hashmap *m, const void *key, bool *created)
+{
+	void *v = hashmap__memo_hit(m, key);
+
+	if (v) {
+		*created = false;
+		return v;
+	}
+	return hashmap__upsert_slow(m, key, created);
+}
 /* Remove key if present. */
 void hashmap__delete(struct hashmap *m, const void *key);
 __u32 hashmap__count(const struct hashmap *m);

@@ -17,19 +17,6 @@ struct slot_head {
 	__u32 used;
 };
 
-struct hashmap {
-	unsigned char *slots;
-	size_t key_size, value_size, key_off, value_off, stride;
-	__u32 mask, count, max_entries;
-	__u64 full;
-	/*
-	 * The slot of the last key found, for keys of up to 8 bytes: events come in runs for the
-	 * same process and namespace, and most lookups repeat the previous one. Any insertion or
-	 * deletion may move slots, so both forget it.
-	 */
-	unsigned char *memo;
-	__u64 memo_key;
-};
 
 static inline bool memo_key_of(const struct hashmap *m, const void *key, __u64 *k)
 {
@@ -159,17 +146,30 @@ static unsigned char *find_memo(const struct hashmap *m, const void *key)
 	__u64 k;
 	bool small = memo_key_of(m, key, &k);
 
-	if (small && m->memo && k == m->memo_key)
-		return m->memo;
+	if (small) {
+		if (m->memo[0] && k == m->memo_key[0])
+			return m->memo[0];
+		if (m->memo[1] && k == m->memo_key[1]) {
+			/* most recent first */
+			s = m->memo[1];
+			mm->memo[1] = m->memo[0];
+			mm->memo_key[1] = m->memo_key[0];
+			mm->memo[0] = s;
+			mm->memo_key[0] = k;
+			return s;
+		}
+	}
 	s = find(m, key, hash_bytes(key, m->key_size));
 	if (small && s) {
-		mm->memo = s;
-		mm->memo_key = k;
+		mm->memo[1] = m->memo[0];
+		mm->memo_key[1] = m->memo_key[0];
+		mm->memo[0] = s;
+		mm->memo_key[0] = k;
 	}
 	return s;
 }
 
-void *hashmap__lookup(const struct hashmap *m, const void *key)
+void *hashmap__lookup_slow(const struct hashmap *m, const void *key)
 {
 	unsigned char *s = find_memo(m, key);
 
@@ -228,7 +228,7 @@ static int grow(struct hashmap *m)
 	return 0;
 }
 
-void *hashmap__upsert(struct hashmap *m, const void *key, bool *created)
+void *hashmap__upsert_slow(struct hashmap *m, const void *key, bool *created)
 {
 	unsigned char *s = find_memo(m, key);
 	unsigned char buf[2 * 1024], *x;
@@ -237,7 +237,7 @@ void *hashmap__upsert(struct hashmap *m, const void *key, bool *created)
 	*created = false;
 	if (s)
 		return s + m->value_off;
-	m->memo = NULL;
+	m->memo[0] = m->memo[1] = NULL;
 	h = hash_bytes(key, m->key_size);
 	if (m->count >= m->max_entries || ((m->count + 1) * 4 > (m->mask + 1) * 3 && grow(m))) {
 		m->full++;
@@ -267,7 +267,7 @@ void hashmap__delete(struct hashmap *m, const void *key)
 
 	if (!s)
 		return;
-	m->memo = NULL;
+	m->memo[0] = m->memo[1] = NULL;
 	hole = (__u32)((s - m->slots) / m->stride);
 	for (i = (hole + 1) & m->mask; head(m, i)->used && distance(m, i); i = (i + 1) & m->mask) {
 		memcpy(slot(m, hole), slot(m, i), m->stride);
