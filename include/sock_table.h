@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The exact table of TCP sockets, keyed by socket cookie. Open addressing with Robin Hood
- * linear probing and backward-shift deletion (no tombstones). It grows by doubling up to a fixed maximum of
- * entries given at creation; an insert beyond that fails and is counted (sock_table__full()).
+ * linear probing and backward-shift deletion (no tombstones). It grows by doubling up to a fixed
+ * maximum of entries given at creation, moving entries to the new array a few per insert and
+ * delete so that no single call stalls; an insert beyond the maximum fails and is counted
+ * (sock_table__full()). Cookies 0 and ~0 are reserved.
  *
  * Cost: sizeof(struct sock_entry) = 72 bytes per slot, load factor kept between 0.4 and 0.8, so
  * 90 to 180 bytes of memory per tracked socket.
@@ -62,8 +64,11 @@ __u32 sock_table__capacity(const struct sock_table *t);
 __u64 sock_table__full(const struct sock_table *t);
 /* Bytes allocated for slots. */
 size_t sock_table__memory(const struct sock_table *t);
-/* Number of slots; with sock_table__slot() iterates every entry (empty slots have cookie 0). */
-__u32 sock_table__slots(const struct sock_table *t);
+/*
+ * Number of slots; with sock_table__slot() iterates every entry (empty slots have cookie 0).
+ * Finishes a growth in progress first, so it may move entries.
+ */
+__u32 sock_table__slots(struct sock_table *t);
 struct sock_entry *sock_table__slot(const struct sock_table *t, __u32 i);
 
 #endif

@@ -9,28 +9,53 @@
 #define MIN_SLOTS 1024u
 #define MAX_LOAD_NUM 4 /* grow when count > slots * 4 / 5 */
 #define MAX_LOAD_DEN 5
+/*
+ * Growing moves the entries into the bigger array a few at a time, on each insert and delete,
+ * rather than all at once: rehashing 200k entries takes ~40 ms, long enough for the ring
+ * buffers to fill at full churn while the reader is stuck here. Old slots whose entry moved (or
+ * was deleted) hold MOVED, so nothing else in the old array moves and its lookups stay right.
+ */
+#define MOVE_PER_OP 32u
+#define MOVED (~0ull) /* never a cookie: cookies count up from 1; kernel pointers are aligned */
 
 struct sock_table {
 	struct sock_entry *slots;
 	__u32 mask;	/* number of slots - 1 (a power of two) */
-	__u32 count;
+	__u32 count;	/* entries in both arrays */
 	__u32 max_entries;
 	__u64 full;
+	/* while growing: the previous array, and how far its entries have moved */
+	struct sock_entry *old;
+	__u32 old_mask, moved_to;
 };
 
-static inline __u32 slot_of(const struct sock_table *t, __u64 cookie)
+static inline __u32 home(__u64 cookie, __u32 mask)
 {
 	/* Cookies are sequential: a full-avalanche mix (murmur3's finaliser) spreads them. */
 	cookie ^= cookie >> 33;
 	cookie *= 0xff51afd7ed558ccdull;
 	cookie ^= cookie >> 33;
-	return (__u32)cookie & t->mask;
+	return (__u32)cookie & mask;
 }
 
-/* How far the entry in slot i sits from its home slot. */
-static inline __u32 distance(const struct sock_table *t, __u32 i)
+/*
+ * Robin Hood probing: entries are kept ordered by distance from home along a probe run, so a
+ * lookup for an absent cookie stops as soon as it meets an entry closer to its home than the
+ * probe is: a few slots even at the 0.8 load the table runs at. MOVED slots (old array only)
+ * stand in for entries of unknown distance: the probe goes on past them.
+ */
+static inline struct sock_entry *probe(struct sock_entry *slots, __u32 mask, __u64 cookie)
 {
-	return (i - slot_of(t, t->slots[i].cookie)) & t->mask;
+	for (__u32 d = 0, i = home(cookie, mask);; d++, i = (i + 1) & mask) {
+		struct sock_entry *e = &slots[i];
+
+		if (e->cookie == cookie)
+			return e;
+		if (!e->cookie)
+			return NULL;
+		if (e->cookie != MOVED && ((i - home(e->cookie, mask)) & mask) < d)
+			return NULL;
+	}
 }
 
 struct sock_table *sock_table__new(__u32 max_entries)
@@ -54,35 +79,28 @@ void sock_table__free(struct sock_table *t)
 	if (!t)
 		return;
 	free(t->slots);
+	free(t->old);
 	free(t);
 }
 
-/*
- * Robin Hood probing: entries are kept ordered by distance from home along a probe run, so a
- * lookup for an absent cookie stops as soon as it meets an entry closer to its home than the
- * probe is: a few slots even at the 0.8 load the table runs at.
- */
 struct sock_entry *sock_table__lookup(const struct sock_table *t, __u64 cookie)
 {
-	for (__u32 d = 0, i = slot_of(t, cookie);; d++, i = (i + 1) & t->mask) {
-		struct sock_entry *e = &t->slots[i];
+	struct sock_entry *e = probe(t->slots, t->mask, cookie);
 
-		if (e->cookie == cookie)
-			return e;
-		if (!e->cookie || distance(t, i) < d)
-			return NULL;
-	}
+	return e || !t->old ? e : probe(t->old, t->old_mask, cookie);
 }
 
 void sock_table__prefetch(const struct sock_table *t, __u64 cookie)
 {
-	__builtin_prefetch(&t->slots[slot_of(t, cookie)]);
+	__builtin_prefetch(&t->slots[home(cookie, t->mask)]);
+	if (t->old)
+		__builtin_prefetch(&t->old[home(cookie, t->old_mask)]);
 }
 
 /* Place entry x (not in the table) by Robin Hood rules; returns the slot it landed in. */
 static __u32 place(struct sock_table *t, struct sock_entry x)
 {
-	__u32 i = slot_of(t, x.cookie), d = 0, landed = (__u32)-1;
+	__u32 i = home(x.cookie, t->mask), d = 0, landed = (__u32)-1;
 
 	for (;; d++, i = (i + 1) & t->mask) {
 		struct sock_entry *e = &t->slots[i];
@@ -92,7 +110,7 @@ static __u32 place(struct sock_table *t, struct sock_entry x)
 			*e = x;
 			return landed == (__u32)-1 ? i : landed;
 		}
-		ed = distance(t, i);
+		ed = (i - home(e->cookie, t->mask)) & t->mask;
 		if (ed < d) {
 			struct sock_entry tmp = *e;
 
@@ -105,35 +123,62 @@ static __u32 place(struct sock_table *t, struct sock_entry x)
 	}
 }
 
+/* Move up to n slots' worth of the old array's entries into the current one. */
+static void move_some(struct sock_table *t, __u32 n)
+{
+	__u32 old_n;
+
+	if (!t->old)
+		return;
+	old_n = t->old_mask + 1;
+	for (; n && t->moved_to < old_n; n--, t->moved_to++) {
+		struct sock_entry *e = &t->old[t->moved_to];
+
+		/* Empty slots stay empty: probes of the old array still stop there. */
+		if (e->cookie && e->cookie != MOVED) {
+			place(t, *e);
+			e->cookie = MOVED;
+		}
+	}
+	if (t->moved_to == old_n) {
+		free(t->old);
+		t->old = NULL;
+	}
+}
+
+/* Start growing into an array twice the size (a growth still under way is finished first). */
 static int table_grow(struct sock_table *t)
 {
-	__u32 old_n = t->mask + 1, new_n = old_n * 2;
-	struct sock_entry *old = t->slots;
+	__u32 new_n = (t->mask + 1) * 2;
 	struct sock_entry *slots = calloc(new_n, sizeof(*slots));
 
 	if (!slots)
 		return -ENOMEM;
+	move_some(t, (__u32)-1);
+	t->old = t->slots;
+	t->old_mask = t->mask;
+	t->moved_to = 0;
 	t->slots = slots;
 	t->mask = new_n - 1;
-	for (__u32 i = 0; i < old_n; i++)
-		if (old[i].cookie)
-			place(t, old[i]);
-	free(old);
 	return 0;
 }
 
 struct sock_entry *sock_table__upsert(struct sock_table *t, __u64 cookie, bool *created)
 {
-	struct sock_entry *e = sock_table__lookup(t, cookie);
+	struct sock_entry *e;
 	__u32 i;
 
 	*created = false;
+	if (!cookie || cookie == MOVED) /* the two reserved values mark free slots */
+		return NULL;
+	e = sock_table__lookup(t, cookie);
 	if (e)
 		return e;
 	if (t->count >= t->max_entries) {
 		t->full++;
 		return NULL;
 	}
+	move_some(t, MOVE_PER_OP);
 	if ((__u64)(t->count + 1) * MAX_LOAD_DEN > (__u64)(t->mask + 1) * MAX_LOAD_NUM &&
 	    table_grow(t)) {
 		t->full++;
@@ -151,20 +196,30 @@ struct sock_entry *sock_table__upsert(struct sock_table *t, __u64 cookie, bool *
 
 void sock_table__delete(struct sock_table *t, __u64 cookie)
 {
-	struct sock_entry *e = sock_table__lookup(t, cookie);
+	struct sock_entry *e = probe(t->slots, t->mask, cookie);
 	__u32 hole, i;
 
+	if (!e && t->old && (e = probe(t->old, t->old_mask, cookie))) {
+		/* Not yet moved: leave a MOVED mark, so the old array's other entries stay put. */
+		memset(e, 0, sizeof(*e));
+		e->cookie = MOVED;
+		t->count--;
+		move_some(t, MOVE_PER_OP);
+		return;
+	}
 	if (!e)
 		return;
 	hole = (__u32)(e - t->slots);
 	/* Backward shift: pull the rest of the run one slot back until an entry is at home. */
-	for (i = (hole + 1) & t->mask; t->slots[i].cookie && distance(t, i);
+	for (i = (hole + 1) & t->mask;
+	     t->slots[i].cookie && ((i - home(t->slots[i].cookie, t->mask)) & t->mask);
 	     i = (i + 1) & t->mask) {
 		t->slots[hole] = t->slots[i];
 		hole = i;
 	}
 	memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
 	t->count--;
+	move_some(t, MOVE_PER_OP);
 }
 
 __u32 sock_table__count(const struct sock_table *t)
@@ -184,11 +239,13 @@ __u64 sock_table__full(const struct sock_table *t)
 
 size_t sock_table__memory(const struct sock_table *t)
 {
-	return (size_t)(t->mask + 1) * sizeof(struct sock_entry);
+	return ((size_t)(t->mask + 1) + (t->old ? (size_t)t->old_mask + 1 : 0)) *
+	       sizeof(struct sock_entry);
 }
 
-__u32 sock_table__slots(const struct sock_table *t)
+__u32 sock_table__slots(struct sock_table *t)
 {
+	move_some(t, (__u32)-1); /* iterate one array */
 	return t->mask + 1;
 }
 

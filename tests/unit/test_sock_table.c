@@ -32,6 +32,56 @@ static void test_insert_lookup_delete(void)
 	sock_table__free(t);
 }
 
+/*
+ * Growth moves entries a few at a time: lookups, updates and deletes made while both arrays
+ * are in use (including of entries not moved yet) must see one consistent table, and a walk
+ * of the slots afterwards must find each live entry exactly once.
+ */
+static void test_growth_in_steps(void)
+{
+	enum { N = 200000 };
+	struct sock_table *t = sock_table__new(1 << 20);
+	bool *gone = calloc(N + 1, sizeof(*gone)), created;
+	__u32 wrong = 0, seen = 0, live = 0;
+
+	for (__u64 c = 1; c <= N; c++) {
+		struct sock_entry *e = sock_table__upsert(t, c, &created);
+
+		if (!e || !created) {
+			wrong++;
+			continue;
+		}
+		e->owner = (__u32)c;
+		/* delete an older entry now and then: often one not moved yet */
+		if (c % 3 == 0) {
+			sock_table__delete(t, c / 2);
+			gone[c / 2] = true;
+		}
+		/* one written before the last growth still reads back (or is gone) */
+		e = sock_table__lookup(t, (c + 1) / 2);
+		if ((e != NULL) == gone[(c + 1) / 2] || (e && e->owner != (c + 1) / 2))
+			wrong++;
+	}
+	CHECK_EQ_INT(wrong, 0, "entries lost or corrupted while the table grew");
+	for (__u64 c = 1; c <= N; c++) {
+		struct sock_entry *e = sock_table__lookup(t, c);
+
+		if ((e != NULL) == gone[c] || (e && e->owner != c))
+			wrong++;
+		live += !gone[c];
+	}
+	CHECK_EQ_INT(wrong, 0, "lookups after growth disagree with inserts and deletes");
+	CHECK_EQ_INT(sock_table__count(t), live, "count after growth");
+	for (__u32 i = 0, n = sock_table__slots(t); i < n; i++)
+		if (sock_table__slot(t, i)->cookie)
+			seen++;
+	CHECK_EQ_INT(seen, live, "a walk of the slots finds each entry once");
+	CHECK(sock_table__upsert(t, 0, &created) == NULL, "cookie 0 is reserved");
+	CHECK(sock_table__upsert(t, ~0ull, &created) == NULL, "cookie ~0 is reserved");
+	free(gone);
+	sock_table__free(t);
+}
+
 static void test_upsert_existing(void)
 {
 	struct sock_table *t = sock_table__new(10);
@@ -87,4 +137,4 @@ static void test_random_churn(void)
 }
 
 TEST_MAIN("sock_table", TL_CASE(test_insert_lookup_delete), TL_CASE(test_upsert_existing),
-	  TL_CASE(test_full_is_counted), TL_CASE(test_random_churn))
+	  TL_CASE(test_full_is_counted), TL_CASE(test_random_churn), TL_CASE(test_growth_in_steps))
