@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A small generic hash map with fixed-size keys and values stored inline (open addressing,
- * linear probing, backward-shift deletion). Used for the aggregation tables: processes,
+ * linear probing, backward-shift deletion). It grows by doubling, moving entries to the new
+ * slot array a few per insert and delete rather than in one long call. Used for the aggregation tables: processes,
  * namespaces, listener ports, TIME_WAIT remotes. Keys are compared bytewise, so callers zero
  * any padding in key structs.
  *
@@ -33,6 +34,10 @@ struct hashmap {
 	 */
 	unsigned char *memo[2];
 	__u64 memo_key[2];
+	/* While growing: the previous slot array, how far its entries have moved, and room to move. */
+	unsigned char *old;
+	__u32 old_mask, moved_to;
+	unsigned char *scratch;
 };
 
 /* Create a map holding at most max_entries. NULL on ENOMEM. */

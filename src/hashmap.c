@@ -6,11 +6,15 @@
 #include "hashmap.h"
 
 #define MIN_SLOTS 64u
+#define MOVE_PER_OP 32u	/* old slots moved to the new array per insert or delete while growing */
+#define SLOT_MOVED 2u	/* slot_head.used of an old slot whose entry moved or was deleted */
 
 /*
  * Slot layout: [u32 hash][u32 used][key][value], each slot `stride` bytes. The stored hash
  * rejects most mismatches without comparing keys and gives each entry's distance from home for
- * Robin Hood probing (misses stop early) and backward-shift deletion.
+ * Robin Hood probing (misses stop early) and backward-shift deletion. While the map grows
+ * (see move_some()), old slots whose entry has left are marked SLOT_MOVED rather than emptied,
+ * so nothing else in the old array moves and probes go on past them.
  */
 struct slot_head {
 	__u32 hash;
@@ -92,8 +96,9 @@ struct hashmap *hashmap__new(size_t key_size, size_t value_size, __u32 max_entri
 	m->mask = MIN_SLOTS - 1;
 	m->max_entries = max_entries;
 	m->slots = calloc(MIN_SLOTS, m->stride);
-	if (!m->slots) {
-		free(m);
+	m->scratch = malloc(m->stride * 2);
+	if (!m->slots || !m->scratch) {
+		hashmap__free(m);
 		return NULL;
 	}
 	return m;
@@ -104,6 +109,8 @@ void hashmap__free(struct hashmap *m)
 	if (!m)
 		return;
 	free(m->slots);
+	free(m->old);
+	free(m->scratch);
 	free(m);
 }
 
@@ -126,16 +133,30 @@ static inline bool keys_equal(const unsigned char *a, const unsigned char *b, si
 	return true;
 }
 
+/* The slot holding key (hash h) in the slot array at base, or NULL. */
+static unsigned char *find_in(const struct hashmap *m, unsigned char *base, __u32 mask,
+			      const void *key, __u32 h)
+{
+	for (__u32 d = 0, i = h & mask;; d++, i = (i + 1) & mask) {
+		unsigned char *x = base + (size_t)i * m->stride;
+		struct slot_head *s = (struct slot_head *)x;
+
+		if (!s->used)
+			return NULL;
+		if (s->used == SLOT_MOVED)
+			continue;
+		if (((i - s->hash) & mask) < d)
+			return NULL;
+		if (s->hash == h && keys_equal(x + m->key_off, key, m->key_size))
+			return x;
+	}
+}
+
 static unsigned char *find(const struct hashmap *m, const void *key, __u32 h)
 {
-	for (__u32 d = 0, i = h & m->mask;; d++, i = (i + 1) & m->mask) {
-		struct slot_head *s = head(m, i);
+	unsigned char *x = find_in(m, m->slots, m->mask, key, h);
 
-		if (!s->used || distance(m, i) < d)
-			return NULL;
-		if (s->hash == h && keys_equal(slot(m, i) + m->key_off, key, m->key_size))
-			return slot(m, i);
-	}
+	return x || !m->old ? x : find_in(m, m->old, m->old_mask, key, h);
 }
 
 /* find() with the memo; the memo is a cache, so const lookups may update it. */
@@ -143,7 +164,7 @@ static unsigned char *find_memo(const struct hashmap *m, const void *key)
 {
 	struct hashmap *mm = (struct hashmap *)m;
 	unsigned char *s;
-	__u64 k;
+	__u64 k = 0;
 	bool small = memo_key_of(m, key, &k);
 
 	if (small) {
@@ -201,30 +222,45 @@ static __u32 place(struct hashmap *m, unsigned char *x, unsigned char *tmp)
 	}
 }
 
-static int grow(struct hashmap *m)
+/* Move up to n slots' worth of the old array's entries into the current one. */
+static void move_some(struct hashmap *m, __u32 n)
 {
-	__u32 old_n = m->mask + 1;
-	unsigned char *old = m->slots;
-	unsigned char *slots = calloc((size_t)old_n * 2, m->stride);
-	unsigned char *x = malloc(m->stride * 2);
+	__u32 old_n;
 
-	if (!slots || !x) {
-		free(slots);
-		free(x);
-		return -1;
-	}
-	m->slots = slots;
-	m->mask = old_n * 2 - 1;
-	for (__u32 i = 0; i < old_n; i++) {
-		unsigned char *s = old + (size_t)i * m->stride;
+	if (!m->old)
+		return;
+	m->memo[0] = m->memo[1] = NULL; /* entries of the new array may shift */
+	old_n = m->old_mask + 1;
+	for (; n && m->moved_to < old_n; n--, m->moved_to++) {
+		unsigned char *x = m->old + (size_t)m->moved_to * m->stride;
 
-		if (((struct slot_head *)s)->used) {
-			memcpy(x, s, m->stride);
-			place(m, x, x + m->stride);
+		/* Empty slots stay empty: probes of the old array still stop there. */
+		if (((struct slot_head *)x)->used == 1) {
+			memcpy(m->scratch, x, m->stride);
+			place(m, m->scratch, m->scratch + m->stride);
+			((struct slot_head *)x)->used = SLOT_MOVED;
 		}
 	}
-	free(x);
-	free(old);
+	if (m->moved_to == old_n) {
+		free(m->old);
+		m->old = NULL;
+	}
+}
+
+/* Start growing into an array twice the size (a growth still under way is finished first). */
+static int grow(struct hashmap *m)
+{
+	__u32 new_n = (m->mask + 1) * 2;
+	unsigned char *slots = calloc(new_n, m->stride);
+
+	if (!slots)
+		return -1;
+	move_some(m, (__u32)-1);
+	m->old = m->slots;
+	m->old_mask = m->mask;
+	m->moved_to = 0;
+	m->slots = slots;
+	m->mask = new_n - 1;
 	return 0;
 }
 
@@ -239,6 +275,7 @@ void *hashmap__upsert_slow(struct hashmap *m, const void *key, bool *created)
 		return s + m->value_off;
 	m->memo[0] = m->memo[1] = NULL;
 	h = hash_bytes(key, m->key_size);
+	move_some(m, MOVE_PER_OP);
 	if (m->count >= m->max_entries || ((m->count + 1) * 4 > (m->mask + 1) * 3 && grow(m))) {
 		m->full++;
 		return NULL;
@@ -262,9 +299,17 @@ void *hashmap__upsert_slow(struct hashmap *m, const void *key, bool *created)
 
 void hashmap__delete(struct hashmap *m, const void *key)
 {
-	unsigned char *s = find(m, key, hash_bytes(key, m->key_size));
-	__u32 hole, i;
+	__u32 h = hash_bytes(key, m->key_size), hole, i;
+	unsigned char *s = find_in(m, m->slots, m->mask, key, h);
 
+	if (!s && m->old && (s = find_in(m, m->old, m->old_mask, key, h))) {
+		/* Not moved yet: mark it, so the old array's other entries stay put. */
+		m->memo[0] = m->memo[1] = NULL;
+		((struct slot_head *)s)->used = SLOT_MOVED;
+		m->count--;
+		move_some(m, MOVE_PER_OP);
+		return;
+	}
 	if (!s)
 		return;
 	m->memo[0] = m->memo[1] = NULL;
@@ -275,6 +320,7 @@ void hashmap__delete(struct hashmap *m, const void *key)
 	}
 	memset(slot(m, hole), 0, m->stride);
 	m->count--;
+	move_some(m, MOVE_PER_OP);
 }
 
 __u32 hashmap__count(const struct hashmap *m)
@@ -289,10 +335,14 @@ __u64 hashmap__full(const struct hashmap *m)
 
 void *hashmap__next(const struct hashmap *m, __u32 *iter, const void **key)
 {
-	while (*iter <= m->mask) {
-		unsigned char *s = slot(m, (*iter)++);
+	__u32 n = m->mask + 1, total = n + (m->old ? m->old_mask + 1 : 0);
 
-		if (((struct slot_head *)s)->used) {
+	/* The current array, then the entries of the old one not moved yet. */
+	while (*iter < total) {
+		__u32 i = (*iter)++;
+		unsigned char *s = i < n ? slot(m, i) : m->old + (size_t)(i - n) * m->stride;
+
+		if (((struct slot_head *)s)->used == 1) {
 			if (key)
 				*key = s + m->key_off;
 			return s + m->value_off;

@@ -85,6 +85,70 @@ static void test_memo_follows_moves(void)
 	hashmap__free(m);
 }
 
+/*
+ * Growth moves entries a few at a time: while both slot arrays are in use, lookups (memo
+ * included), updates and deletes of entries not moved yet must agree with a model, and a walk
+ * with hashmap__next() must return each live entry exactly once.
+ */
+static void test_growth_in_steps(void)
+{
+	enum { N = 100000 };
+	struct hashmap *m = hashmap__new(sizeof(__u64), sizeof(__u64), N);
+	bool *gone = calloc(N + 1, sizeof(*gone)), created;
+	__u32 wrong = 0, walked = 0, live = 0, iter = 0, walk_wrong = 0, walks = 0;
+	const __u64 *key;
+	__u64 *v;
+
+	for (__u64 k = 1; k <= N; k++) {
+		__u64 older = (k + 1) / 2;
+
+		v = hashmap__upsert(m, &k, &created);
+		if (!v || !created) {
+			wrong++;
+			continue;
+		}
+		*v = k * 7;
+		if (k % 3 == 0) {
+			__u64 d = k / 2;
+
+			hashmap__delete(m, &d);
+			gone[d] = true;
+		}
+		v = hashmap__lookup(m, &older);
+		if ((v != NULL) == gone[older] || (v && *v != older * 7))
+			wrong++;
+		/* one walk in the middle of a growth, once the map is big enough to take a while */
+		if (!walks && m->old && m->moved_to > 1000) {
+			__u32 seen = 0;
+
+			walks++;
+
+			while ((v = hashmap__next(m, &iter, (const void **)&key))) {
+				seen++;
+				walk_wrong += *v != *key * 7 || gone[*key];
+			}
+			walk_wrong += seen != hashmap__count(m);
+		}
+	}
+	CHECK_EQ_INT(wrong, 0, "entries lost or corrupted while the map grew");
+	CHECK_EQ_INT(walks, 1, "a walk happened while the map was growing");
+	CHECK_EQ_INT(walk_wrong, 0, "a walk during growth returns each live entry once");
+	for (__u64 k = 1; k <= N; k++) {
+		v = hashmap__lookup(m, &k);
+		if ((v != NULL) == gone[k] || (v && *v != k * 7))
+			wrong++;
+		live += !gone[k];
+	}
+	CHECK_EQ_INT(wrong, 0, "lookups after growth disagree with inserts and deletes");
+	CHECK_EQ_INT(hashmap__count(m), live, "count after growth");
+	iter = 0;
+	while (hashmap__next(m, &iter, NULL))
+		walked++;
+	CHECK_EQ_INT(walked, live, "a walk after growth returns each live entry once");
+	free(gone);
+	hashmap__free(m);
+}
+
 static void test_limit(void)
 {
 	struct hashmap *m = hashmap__new(sizeof(int), sizeof(int), 2);
@@ -98,4 +162,4 @@ static void test_limit(void)
 }
 
 TEST_MAIN("hashmap", TL_CASE(test_model_churn), TL_CASE(test_memo_follows_moves),
-	  TL_CASE(test_limit))
+	  TL_CASE(test_limit), TL_CASE(test_growth_in_steps))
