@@ -2,8 +2,8 @@
 /*
  * A small generic hash map with fixed-size keys and values stored inline (open addressing,
  * linear probing, backward-shift deletion). It grows by doubling, moving entries to the new
- * slot array a few per insert and delete rather than in one long call. Used for the aggregation tables: processes,
- * namespaces, listener ports, TIME_WAIT remotes. Keys are compared bytewise, so callers zero
+ * slot array a few per insert and delete rather than in one long call. Used for the
+ * aggregation tables: processes, namespaces, listener ports, TIME_WAIT remotes. Keys are compared bytewise, so callers zero
  * any padding in key structs.
  *
  * Value pointers stay valid only until the next insert or delete.
@@ -34,7 +34,7 @@ struct hashmap {
 	 */
 	unsigned char *memo[2];
 	__u64 memo_key[2];
-	/* While growing: the previous slot array, how far its entries have moved, and room to move. */
+	/* While growing: the previous slot array, how far its entries have moved, room to move. */
 	unsigned char *old;
 	__u32 old_mask, moved_to;
 	unsigned char *scratch;
@@ -49,29 +49,39 @@ void *hashmap__lookup_slow(const struct hashmap *m, const void *key);
 void *hashmap__upsert_slow(struct hashmap *m, const void *key, bool *created);
 
 /*
- * The value of the most recently found key if it is `key` (keys of 4 or 8 bytes), else NULL.
- * Inlined where a caller passes a 4-byte key, the compiler sees the 8-byte branch read past it
- * and cannot tell that key_size rules that branch out: hence the pragma.
+ * Keys of 4 or 8 bytes as one number, for the memo; false for other sizes. Fixed-size copies,
+ * one load each (a variable-size memcpy here stalled every lookup). Inlined where a caller
+ * passes a 4-byte key, the compiler sees the 8-byte branch read past it and cannot tell that
+ * key_size rules that branch out: hence the pragma.
  */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Warray-bounds"
+static inline bool hashmap__small_key(const struct hashmap *m, const void *key, __u64 *k)
+{
+	__u32 k32;
+
+	switch (m->key_size) {
+	case 4:
+		memcpy(&k32, key, 4);
+		*k = k32;
+		return true;
+	case 8:
+		memcpy(k, key, 8);
+		return true;
+	}
+	return false;
+}
+#pragma GCC diagnostic pop
+
+/* The value of the most recently found key if it is `key`, else NULL. */
 static inline void *hashmap__memo_hit(const struct hashmap *m, const void *key)
 {
 	__u64 k;
 
-	if (m->key_size == 8) {
-		memcpy(&k, key, 8);
-	} else if (m->key_size == 4) {
-		__u32 k32;
-
-		memcpy(&k32, key, 4);
-		k = k32;
-	} else {
+	if (!hashmap__small_key(m, key, &k))
 		return NULL;
-	}
 	return m->memo[0] && k == m->memo_key[0] ? m->memo[0] + m->value_off : NULL;
 }
-#pragma GCC diagnostic pop
 
 /* The value stored under key, or NULL. */
 static inline void *hashmap__lookup(const struct hashmap *m, const void *key)

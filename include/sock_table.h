@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The exact table of TCP sockets, keyed by socket cookie. Open addressing with Robin Hood
- * linear probing and backward-shift deletion (no tombstones). It grows by doubling up to a fixed
- * maximum of entries given at creation, moving entries to the new array a few per insert and
- * delete so that no single call stalls; an insert beyond the maximum fails and is counted
+ * linear probing and backward-shift deletion. It grows by doubling up to a fixed maximum of
+ * entries given at creation, moving entries to the new array a few per insert and delete so that
+ * no single call stalls (the old array marks what left it; there are no other tombstones); an insert beyond the maximum fails and is counted
  * (sock_table__full()). Cookies 0 and ~0 are reserved.
  *
  * Cost: sizeof(struct sock_entry) = 72 bytes per slot, load factor kept between 0.4 and 0.8, so

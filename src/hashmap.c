@@ -6,7 +6,7 @@
 #include "hashmap.h"
 
 #define MIN_SLOTS 64u
-#define MOVE_PER_OP 32u	/* old slots moved to the new array per insert or delete while growing */
+#define MOVE_PER_OP 32u	/* old slots moved to the new array per insert or delete */
 #define SLOT_MOVED 2u	/* slot_head.used of an old slot whose entry moved or was deleted */
 
 /*
@@ -21,22 +21,10 @@ struct slot_head {
 	__u32 used;
 };
 
-
-static inline bool memo_key_of(const struct hashmap *m, const void *key, __u64 *k)
+/* Insertions, deletions and moves may shift slots: the memo must not point at them. */
+static inline void memo_forget(struct hashmap *m)
 {
-	__u32 k32;
-
-	/* Fixed-size copies: one load each (a variable-size memcpy here stalled every lookup). */
-	switch (m->key_size) {
-	case 4:
-		memcpy(&k32, key, 4);
-		*k = k32;
-		return true;
-	case 8:
-		memcpy(k, key, 8);
-		return true;
-	}
-	return false;
+	m->memo[0] = m->memo[1] = NULL;
 }
 
 static __u32 hash_bytes(const void *p, size_t n)
@@ -165,7 +153,7 @@ static unsigned char *find_memo(const struct hashmap *m, const void *key)
 	struct hashmap *mm = (struct hashmap *)m;
 	unsigned char *s;
 	__u64 k = 0;
-	bool small = memo_key_of(m, key, &k);
+	bool small = hashmap__small_key(m, key, &k);
 
 	if (small) {
 		if (m->memo[0] && k == m->memo_key[0])
@@ -229,7 +217,7 @@ static void move_some(struct hashmap *m, __u32 n)
 
 	if (!m->old)
 		return;
-	m->memo[0] = m->memo[1] = NULL; /* entries of the new array may shift */
+	memo_forget(m);
 	old_n = m->old_mask + 1;
 	for (; n && m->moved_to < old_n; n--, m->moved_to++) {
 		unsigned char *x = m->old + (size_t)m->moved_to * m->stride;
@@ -273,7 +261,7 @@ void *hashmap__upsert_slow(struct hashmap *m, const void *key, bool *created)
 	*created = false;
 	if (s)
 		return s + m->value_off;
-	m->memo[0] = m->memo[1] = NULL;
+	memo_forget(m);
 	h = hash_bytes(key, m->key_size);
 	move_some(m, MOVE_PER_OP);
 	if (m->count >= m->max_entries || ((m->count + 1) * 4 > (m->mask + 1) * 3 && grow(m))) {
@@ -304,7 +292,7 @@ void hashmap__delete(struct hashmap *m, const void *key)
 
 	if (!s && m->old && (s = find_in(m, m->old, m->old_mask, key, h))) {
 		/* Not moved yet: mark it, so the old array's other entries stay put. */
-		m->memo[0] = m->memo[1] = NULL;
+		memo_forget(m);
 		((struct slot_head *)s)->used = SLOT_MOVED;
 		m->count--;
 		move_some(m, MOVE_PER_OP);
@@ -312,7 +300,7 @@ void hashmap__delete(struct hashmap *m, const void *key)
 	}
 	if (!s)
 		return;
-	m->memo[0] = m->memo[1] = NULL;
+	memo_forget(m);
 	hole = (__u32)((s - m->slots) / m->stride);
 	for (i = (hole + 1) & m->mask; head(m, i)->used && distance(m, i); i = (i + 1) & m->mask) {
 		memcpy(slot(m, hole), slot(m, i), m->stride);
