@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A small generic hash map with fixed-size keys and values stored inline (open addressing,
- * linear probing, backward-shift deletion). It grows by doubling, moving entries to the new
- * slot array a few per insert and delete rather than in one long call. Used for the
- * aggregation tables: processes, namespaces, listener ports, TIME_WAIT remotes. Keys are compared bytewise, so callers zero
+ * linear probing, backward-shift deletion). It grows by doubling without a long call: the new
+ * slot array is faulted in a page per insert or delete first (include/bigarray.h), then entries
+ * move to it a few per insert and delete. Used for the aggregation tables: processes,
+ * namespaces, listener ports, TIME_WAIT remotes. Keys are compared bytewise, so callers zero
  * any padding in key structs.
  *
  * Value pointers stay valid only until the next insert or delete.
@@ -15,6 +16,8 @@
 #include <stddef.h>
 #include <string.h>
 #include <linux/types.h>
+
+#include "bigarray.h"
 
 /*
  * Private: only hashmap.c and the inline fast paths below read it. The fast paths answer a
@@ -38,6 +41,8 @@ struct hashmap {
 	unsigned char *old;
 	__u32 old_mask, moved_to;
 	unsigned char *scratch;
+	/* Before growing: the next slot array, being faulted in. */
+	struct bigarray_next next;
 };
 
 /* Create a map holding at most max_entries. NULL on ENOMEM. */

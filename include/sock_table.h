@@ -2,12 +2,14 @@
 /*
  * The exact table of TCP sockets, keyed by socket cookie. Open addressing with Robin Hood
  * linear probing and backward-shift deletion. It grows by doubling up to a fixed maximum of
- * entries given at creation, moving entries to the new array a few per insert and delete so that
- * no single call stalls (the old array marks what left it; there are no other tombstones); an insert beyond the maximum fails and is counted
- * (sock_table__full()). Cookies 0 and ~0 are reserved.
+ * entries given at creation, so that no single call stalls: the doubled array is faulted in a
+ * page per insert or delete before it is used (include/bigarray.h), then entries move to it a
+ * few per insert and delete (the old array marks what left it; there are no other
+ * tombstones). An insert beyond the maximum fails and is counted (sock_table__full()).
+ * Cookies 0 and ~0 are reserved.
  *
- * Cost: sizeof(struct sock_entry) = 72 bytes per slot, load factor kept between 0.4 and 0.8, so
- * 90 to 180 bytes of memory per tracked socket.
+ * Cost: sizeof(struct sock_entry) = 72 bytes per slot, load factor kept between 0.4 and 0.9
+ * (growth starts past 0.8), so 80 to 180 bytes of memory per tracked socket.
  *
  * Entry pointers stay valid only until the next insert or delete.
  */

@@ -8,6 +8,13 @@
 #define MIN_SLOTS 64u
 #define MOVE_PER_OP 32u	/* old slots moved to the new array per insert or delete */
 #define SLOT_MOVED 2u	/* slot_head.used of an old slot whose entry moved or was deleted */
+/*
+ * Past 6/8 of the slots in use the doubled array is prepared (see include/bigarray.h); the map
+ * grows into it once it is faulted in, or at 7/8 at the latest.
+ */
+#define LOAD_DEN 8
+#define PREPARE_LOAD 6
+#define GROW_LOAD 7
 
 /*
  * Slot layout: [u32 hash][u32 used][key][value], each slot `stride` bytes. The stored hash
@@ -55,6 +62,11 @@ static __u32 hash_bytes(const void *p, size_t n)
 	return (__u32)h;
 }
 
+static inline size_t array_bytes(const struct hashmap *m, __u32 mask)
+{
+	return ((size_t)mask + 1) * m->stride;
+}
+
 static inline unsigned char *slot(const struct hashmap *m, __u32 i)
 {
 	return m->slots + (size_t)i * m->stride;
@@ -83,7 +95,7 @@ struct hashmap *hashmap__new(size_t key_size, size_t value_size, __u32 max_entri
 	m->stride = (m->value_off + value_size + 7) & ~(size_t)7;
 	m->mask = MIN_SLOTS - 1;
 	m->max_entries = max_entries;
-	m->slots = calloc(MIN_SLOTS, m->stride);
+	m->slots = bigarray__alloc(array_bytes(m, m->mask));
 	m->scratch = malloc(m->stride * 2);
 	if (!m->slots || !m->scratch) {
 		hashmap__free(m);
@@ -96,8 +108,11 @@ void hashmap__free(struct hashmap *m)
 {
 	if (!m)
 		return;
-	free(m->slots);
-	free(m->old);
+	if (m->slots)
+		bigarray__free(m->slots, array_bytes(m, m->mask));
+	if (m->old)
+		bigarray__free(m->old, array_bytes(m, m->old_mask));
+	bigarray__drop(&m->next);
 	free(m->scratch);
 	free(m);
 }
@@ -230,16 +245,20 @@ static void move_some(struct hashmap *m, __u32 n)
 		}
 	}
 	if (m->moved_to == old_n) {
-		free(m->old);
+		bigarray__free(m->old, array_bytes(m, m->old_mask));
 		m->old = NULL;
 	}
 }
 
-/* Start growing into an array twice the size (a growth still under way is finished first). */
+/*
+ * Start growing into an array twice the size, the prepared one if there is one (a growth still
+ * under way is finished first).
+ */
 static int grow(struct hashmap *m)
 {
 	__u32 new_n = (m->mask + 1) * 2;
-	unsigned char *slots = calloc(new_n, m->stride);
+	unsigned char *slots = m->next.p ? bigarray__take(&m->next) :
+					   bigarray__alloc(array_bytes(m, new_n - 1));
 
 	if (!slots)
 		return -1;
@@ -249,6 +268,25 @@ static int grow(struct hashmap *m)
 	m->moved_to = 0;
 	m->slots = slots;
 	m->mask = new_n - 1;
+	return 0;
+}
+
+/*
+ * Growth, a step per insert: past PREPARE_LOAD the doubled array is prepared, and faulted in a
+ * few pages per insert and delete within half the inserts left before GROW_LOAD; the map grows
+ * into it then, or at GROW_LOAD if it is not in yet. -1 if it must grow and cannot.
+ */
+static int grow_step(struct hashmap *m, __u32 count)
+{
+	__u64 slots = (__u64)m->mask + 1, used = (__u64)count * LOAD_DEN;
+	bool must = used > slots * GROW_LOAD;
+
+	if (!m->next.p && used > slots * PREPARE_LOAD &&
+	    bigarray__prepare(&m->next, array_bytes(m, m->mask) * 2,
+			      slots * (GROW_LOAD - PREPARE_LOAD) / LOAD_DEN / 2))
+		return must ? -1 : 0;
+	if (m->next.p && (bigarray__touch(&m->next) || must))
+		return grow(m);
 	return 0;
 }
 
@@ -264,7 +302,7 @@ void *hashmap__upsert_slow(struct hashmap *m, const void *key, bool *created)
 	memo_forget(m);
 	h = hash_bytes(key, m->key_size);
 	move_some(m, MOVE_PER_OP);
-	if (m->count >= m->max_entries || ((m->count + 1) * 4 > (m->mask + 1) * 3 && grow(m))) {
+	if (m->count >= m->max_entries || grow_step(m, m->count + 1)) {
 		m->full++;
 		return NULL;
 	}
@@ -296,6 +334,7 @@ void hashmap__delete(struct hashmap *m, const void *key)
 		((struct slot_head *)s)->used = SLOT_MOVED;
 		m->count--;
 		move_some(m, MOVE_PER_OP);
+		bigarray__touch(&m->next);
 		return;
 	}
 	if (!s)
@@ -309,6 +348,7 @@ void hashmap__delete(struct hashmap *m, const void *key)
 	memset(slot(m, hole), 0, m->stride);
 	m->count--;
 	move_some(m, MOVE_PER_OP);
+	bigarray__touch(&m->next);
 }
 
 __u32 hashmap__count(const struct hashmap *m)

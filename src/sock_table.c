@@ -4,11 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigarray.h"
 #include "sock_table.h"
 
 #define MIN_SLOTS 1024u
-#define MAX_LOAD_NUM 4 /* grow when count > slots * 4 / 5 */
-#define MAX_LOAD_DEN 5
+/*
+ * Past 8/10 of the slots in use the doubled array is prepared (see include/bigarray.h); the
+ * table grows into it once it is faulted in, or at 9/10 at the latest.
+ */
+#define LOAD_DEN 10
+#define PREPARE_LOAD 8
+#define GROW_LOAD 9
 /*
  * Growing moves the entries into the bigger array a few at a time, on each insert and delete,
  * rather than all at once: rehashing 200k entries takes ~40 ms, long enough for the ring
@@ -27,7 +33,14 @@ struct sock_table {
 	/* while growing: the previous array, and how far its entries have moved */
 	struct sock_entry *old;
 	__u32 old_mask, moved_to;
+	/* before growing: the next array, being faulted in */
+	struct bigarray_next next;
 };
+
+static inline size_t array_bytes(__u32 mask)
+{
+	return ((size_t)mask + 1) * sizeof(struct sock_entry);
+}
 
 static inline __u32 home(__u64 cookie, __u32 mask)
 {
@@ -41,7 +54,7 @@ static inline __u32 home(__u64 cookie, __u32 mask)
 /*
  * Robin Hood probing: entries are kept ordered by distance from home along a probe run, so a
  * lookup for an absent cookie stops as soon as it meets an entry closer to its home than the
- * probe is: a few slots even at the 0.8 load the table runs at. MOVED slots (old array only)
+ * probe is: a few slots even at the 0.9 load the table may reach. MOVED slots (old array only)
  * stand in for entries of unknown distance: the probe goes on past them.
  */
 static inline struct sock_entry *probe(struct sock_entry *slots, __u32 mask, __u64 cookie)
@@ -64,7 +77,7 @@ struct sock_table *sock_table__new(__u32 max_entries)
 
 	if (!t)
 		return NULL;
-	t->slots = calloc(MIN_SLOTS, sizeof(*t->slots));
+	t->slots = bigarray__alloc(array_bytes(MIN_SLOTS - 1));
 	if (!t->slots) {
 		free(t);
 		return NULL;
@@ -78,8 +91,10 @@ void sock_table__free(struct sock_table *t)
 {
 	if (!t)
 		return;
-	free(t->slots);
-	free(t->old);
+	bigarray__free(t->slots, array_bytes(t->mask));
+	if (t->old)
+		bigarray__free(t->old, array_bytes(t->old_mask));
+	bigarray__drop(&t->next);
 	free(t);
 }
 
@@ -141,16 +156,20 @@ static void move_some(struct sock_table *t, __u32 n)
 		}
 	}
 	if (t->moved_to == old_n) {
-		free(t->old);
+		bigarray__free(t->old, array_bytes(t->old_mask));
 		t->old = NULL;
 	}
 }
 
-/* Start growing into an array twice the size (a growth still under way is finished first). */
+/*
+ * Start growing into an array twice the size, the prepared one if there is one (a growth still
+ * under way is finished first).
+ */
 static int table_grow(struct sock_table *t)
 {
 	__u32 new_n = (t->mask + 1) * 2;
-	struct sock_entry *slots = calloc(new_n, sizeof(*slots));
+	struct sock_entry *slots = t->next.p ? bigarray__take(&t->next) :
+					       bigarray__alloc(array_bytes(new_n - 1));
 
 	if (!slots)
 		return -ENOMEM;
@@ -160,6 +179,25 @@ static int table_grow(struct sock_table *t)
 	t->moved_to = 0;
 	t->slots = slots;
 	t->mask = new_n - 1;
+	return 0;
+}
+
+/*
+ * Growth, a step per insert: past PREPARE_LOAD the doubled array is prepared, and faulted in a
+ * few pages per insert and delete within half the inserts left before GROW_LOAD; the table
+ * grows into it then, or at GROW_LOAD if it is not in yet. -ENOMEM if it must grow and cannot.
+ */
+static int grow_step(struct sock_table *t, __u32 count)
+{
+	__u64 slots = (__u64)t->mask + 1, used = (__u64)count * LOAD_DEN;
+	bool must = used > slots * GROW_LOAD;
+
+	if (!t->next.p && used > slots * PREPARE_LOAD &&
+	    bigarray__prepare(&t->next, array_bytes(t->mask) * 2,
+			      slots * (GROW_LOAD - PREPARE_LOAD) / LOAD_DEN / 2))
+		return must ? -ENOMEM : 0;
+	if (t->next.p && (bigarray__touch(&t->next) || must))
+		return table_grow(t);
 	return 0;
 }
 
@@ -179,8 +217,7 @@ struct sock_entry *sock_table__upsert(struct sock_table *t, __u64 cookie, bool *
 		return NULL;
 	}
 	move_some(t, MOVE_PER_OP);
-	if ((__u64)(t->count + 1) * MAX_LOAD_DEN > (__u64)(t->mask + 1) * MAX_LOAD_NUM &&
-	    table_grow(t)) {
+	if (grow_step(t, t->count + 1)) {
 		t->full++;
 		return NULL;
 	}
@@ -205,6 +242,7 @@ void sock_table__delete(struct sock_table *t, __u64 cookie)
 		e->cookie = MOVED;
 		t->count--;
 		move_some(t, MOVE_PER_OP);
+		bigarray__touch(&t->next);
 		return;
 	}
 	if (!e)
@@ -220,6 +258,7 @@ void sock_table__delete(struct sock_table *t, __u64 cookie)
 	memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
 	t->count--;
 	move_some(t, MOVE_PER_OP);
+	bigarray__touch(&t->next);
 }
 
 __u32 sock_table__count(const struct sock_table *t)
@@ -239,8 +278,7 @@ __u64 sock_table__full(const struct sock_table *t)
 
 size_t sock_table__memory(const struct sock_table *t)
 {
-	return ((size_t)(t->mask + 1) + (t->old ? (size_t)t->old_mask + 1 : 0)) *
-	       sizeof(struct sock_entry);
+	return array_bytes(t->mask) + (t->old ? array_bytes(t->old_mask) : 0) + t->next.touched;
 }
 
 __u32 sock_table__slots(struct sock_table *t)

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Zeroed slot arrays for the tables that grow by doubling (socket table, hash maps), and the
+ * page faults that come with them, spread out.
+ *
+ * Why: a doubled array of a big table is tens of megabytes of fresh pages. Filled by random
+ * hashing, it takes nearly all of its page faults within the first few hundred inserts, each
+ * page twice (a read maps the shared zero page, the first write then copies it). Measured at
+ * full churn: one growth of the socket table to 524k slots cost the event reader 40-57 ms of
+ * CPU in a single ring-buffer drain, about a third of the ring's headroom. Instead, a table
+ * asks for its next array early (bigarray__prepare()), writes one page or so of it per insert
+ * or delete (bigarray__touch()), and grows into it once every page is in: one fault per page,
+ * none of them in a burst.
+ *
+ * Arrays of BIGARRAY_MIN bytes or more come straight from mmap, not the heap: calloc() may
+ * serve a big block from the heap and zero it, writing every page at once.
+ */
+#ifndef TCPSTATE_BIGARRAY_H
+#define TCPSTATE_BIGARRAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define BIGARRAY_MIN (64u << 10)
+
+/* An array on its way in: allocated, `touched` of its `bytes` faulted in so far. */
+struct bigarray_next {
+	void *p;
+	size_t bytes, touched, step;
+};
+
+/* A zeroed array of `bytes`; NULL on ENOMEM. Free with bigarray__free() and the same size. */
+void *bigarray__alloc(size_t bytes);
+/* Accepts NULL. */
+void bigarray__free(void *p, size_t bytes);
+
+/*
+ * Start bringing in an array of `bytes`, to be fully faulted in within `calls` calls of
+ * bigarray__touch() (rounded so each call touches whole pages). Small arrays are ready at
+ * once. 0, or -ENOMEM (nothing started).
+ */
+int bigarray__prepare(struct bigarray_next *n, size_t bytes, size_t calls);
+/* Fault in the next step of pages; true once the whole array is in. */
+bool bigarray__touch(struct bigarray_next *n);
+/* The prepared array, every page faulted in now if not already; n is reset. */
+void *bigarray__take(struct bigarray_next *n);
+/* Free a prepared array not taken. Accepts an empty n. */
+void bigarray__drop(struct bigarray_next *n);
+
+#endif /* TCPSTATE_BIGARRAY_H */
