@@ -64,5 +64,10 @@ int rb_reader__fd(const struct rb_reader *r);
  * records handed over.
  */
 int rb_reader__consume(struct rb_reader *r);
+/*
+ * The fullest any ring was found when a consume call started, as a fraction of its size (0 to
+ * 1), since the reader was made: how close the reader came to losing events.
+ */
+double rb_reader__peak_fill(const struct rb_reader *r);
 
 #endif

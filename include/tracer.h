@@ -46,6 +46,8 @@ __u64 tracer__lost_ringbuf(const struct tracer *t);
  * (a softirq interrupting it fired the tracepoint again): bpf_prog_info.recursion_misses.
  */
 __u64 tracer__lost_recursion(const struct tracer *t);
+/* The fullest a ring buffer was found when the reader came to it, 0 to 1: see rb_reader. */
+double tracer__ring_peak_fill(const struct tracer *t);
 /* "tp_btf" or "tracepoint": how inet_sock_set_state is attached. */
 const char *tracer__mode(const struct tracer *t);
 /* Check a --ringbuf-kb value: returns 0 or -EINVAL with a reason in err. */

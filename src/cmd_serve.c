@@ -27,7 +27,7 @@ static const char serve_usage[] =
 	"                          into comm=\"other\" (default 200)\n"
 	"      --max-remotes N     TIME_WAIT remote endpoints with their own series (default 20)\n"
 	"      --pid-label         add a pid label to per-process series (more series)\n"
-	"      --ringbuf-kb KB     ring buffer space, split into a ring per CPU (default 8192)\n"
+	"      --ringbuf-kb KB     ring buffer space, split into a ring per CPU (default 16384)\n"
 	"      --nice N            scheduling priority to run at, -20..19, 0 = unchanged\n"
 	"                          (default -10: the reader must keep up with the load)\n"
 	"      --max-sockets N     socket table limit (default 1048576)\n"

@@ -24,7 +24,7 @@ static const char snapshot_usage[] =
 	"      --no-final-audit   print the event model as is, without reconciling it with\n"
 	"                         sock_diag at the end (corrections show drift)\n"
 	"      --audit-interval SECS  also audit periodically while observing\n"
-	"      --ringbuf-kb KB    ring buffer space, split into a ring per CPU (default 8192)\n"
+	"      --ringbuf-kb KB    ring buffer space, split into a ring per CPU (default 16384)\n"
 	"      --nice N           scheduling priority to run at, -20..19, 0 = unchanged\n"
 	"                         (default -10: the reader must keep up with the load)\n"
 	"      --max-sockets N    socket table limit (default 1048576)\n"

@@ -24,7 +24,7 @@ static const char trace_usage[] =
 	"  -s, --state LIST       only events entering or leaving one of these states\n"
 	"                         (comma-separated: syn_sent,established,close_wait,time_wait,...)\n"
 	"  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C or SIGTERM)\n"
-	"      --ringbuf-kb KB    ring buffer space, split into a ring per CPU (default 8192)\n"
+	"      --ringbuf-kb KB    ring buffer space, split into a ring per CPU (default 16384)\n"
 	"      --nice N           scheduling priority to run at, -20..19, 0 = unchanged\n"
 	"                         (default -10: the reader must keep up with the load)\n"
 	"      --max-sockets N    socket table limit (default 1048576)\n"

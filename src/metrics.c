@@ -645,6 +645,12 @@ static void render_events(struct metrics *m, struct prom_writer *w)
 					tracer__lost_recursion(m->s->tracer));
 		prom_writer__sample_u64(w, "tcpstate_events_lost_total", l3, st->events_bad);
 	}
+	prom_writer__family(w, "tcpstate_ringbuf_peak_fill_ratio", "gauge",
+			    "The fullest any ring buffer was (0 to 1) when the reader came to drain "
+			    "it, since start: how close tcpstate came to losing events. Near 1, raise "
+			    "--ringbuf-kb.");
+	prom_writer__sample(w, "tcpstate_ringbuf_peak_fill_ratio", NULL,
+			    tracer__ring_peak_fill(m->s->tracer));
 }
 
 static void render_table(struct metrics *m, struct prom_writer *w)

@@ -47,6 +47,7 @@ struct rb_reader {
 	size_t page;
 	int *heap;		/* indexes of rings with a ready head, min-heap on head_ts */
 	int heap_len;
+	double peak_fill;	/* the fullest a ring was found at the start of a consume call */
 	rb_record_fn on_record;
 	rb_prefetch_fn prefetch;
 	void *ctx;
@@ -193,6 +194,11 @@ void rb_reader__free(struct rb_reader *r)
 	free(r->heap);
 	free(r);
 	errno = saved;
+}
+
+double rb_reader__peak_fill(const struct rb_reader *r)
+{
+	return r->peak_fill;
 }
 
 int rb_reader__fd(const struct rb_reader *r)
@@ -377,12 +383,16 @@ int rb_reader__consume(struct rb_reader *r)
 {
 	bool full = false;
 	int total = 0, n;
+	__u64 fill;
 
 	for (int i = 0; i < r->n; i++) {
 		struct ring *g = &r->rings[i];
 
 		g->cons = __atomic_load_n(g->consumer_pos, __ATOMIC_ACQUIRE);
 		g->start = g->published = g->cons;
+		fill = __atomic_load_n(g->producer_pos, __ATOMIC_ACQUIRE) - g->cons;
+		if (fill > (g->mask + 1) * r->peak_fill)
+			r->peak_fill = (double)fill / (double)(g->mask + 1);
 	}
 	/*
 	 * The clock is read before the producer positions: a record not seen yet was reserved

@@ -48,7 +48,7 @@ __u64 session__now_ns(void)
 void session__default_opts(struct session_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->ringbuf_bytes = 8u << 20;
+	o->ringbuf_bytes = 16u << 20;
 	o->nice = -10;
 	o->poll_ms = 100;
 	o->tracker.max_sockets = 1u << 20;

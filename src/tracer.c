@@ -323,6 +323,11 @@ int tracer__consume(struct tracer *t)
 	return rb_reader__consume(t->rb);
 }
 
+double tracer__ring_peak_fill(const struct tracer *t)
+{
+	return t->rb ? rb_reader__peak_fill(t->rb) : 0;
+}
+
 static __u64 percpu_sum(const struct tracer *t, __u32 key)
 {
 	int ncpu = libbpf_num_possible_cpus();

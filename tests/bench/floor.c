@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 					      { "ringbuf-kb", required_argument, NULL, 'k' },
 					      { NULL, 0, NULL, 0 } };
 	const char *mode = NULL;
-	long kb = 8192;
+	long kb = 16384;
 	int c, ncpu, *fds = NULL, err = 0;
 	unsigned int ring_bytes = 1u << 20;
 	struct ring_buffer *rb = NULL;

@@ -435,6 +435,7 @@ class Tcpstate:
                      lost=prom_sum(m, "tcpstate_events_lost_total"),
                      sockets=prom_sum(m, "tcpstate_table_sockets"),
                      audits=prom_sum(m, "tcpstate_audits_total"),
+                     peak_fill=prom_sum(m, "tcpstate_ringbuf_peak_fill_ratio"),
                      lost_by_reason={lb.get("reason", "?"): v for lb, v in
                                      m.get("tcpstate_events_lost_total", [])},
                      metrics=m)
@@ -677,6 +678,7 @@ class Bench:
                     res["events"] = s1["events"] - s0["events"]
                     res["lost"] = s1["lost"] - s0["lost"] if s1["lost"] is not None else None
                     res["lost_by_reason"] = s1["lost_by_reason"]
+                    res["peak_fill"] = s1.get("peak_fill")
                     if s1.get("audits") is not None:
                         res["audits"] = s1["audits"] - s0["audits"]
                 elif final:
@@ -935,8 +937,8 @@ class Bench:
                           "2 empty tp_btf programs on inet_sock_set_state + 1 on the accept4 "
                           "exit (tests/bench/floor.bpf.c): the price of being attached"),
                 "ring": ("   reference: 1 ring record per change",
-                         "a 112-byte record (clock, cookie, tuple) per state change into a 4 MiB "
-                         "ring per CPU, woken and polled as tcpstate's, read by a loop that "
+                         "a 112-byte record (clock, cookie, tuple) per state change into rings sized "
+                         "as tcpstate's default, woken and polled as tcpstate's, read by a loop that "
                          "does nothing with it: the least a streaming tracer does")}
         for mode in ("hooks", "ring"):
             rates = [r["rate"] for r in runs.get(mode, [])]
@@ -1049,6 +1051,14 @@ class Bench:
                              if audits is not None else ""),
                      {"tcpstate_lost": lost, "tcpstate_seen": seen, "tcpstates_lost": lost_p,
                       "tcpstates_printed": seen_p})
+            fills = [r["peak_fill"] for r in runs["tcpstate" + cfg]
+                     if r.get("peak_fill") is not None]
+            if fills:
+                self.row("     peak ring buffer fill", f"{100 * max(fills):.0f}%" + via, "-", "-",
+                         "-", None, "the fullest any ring was when tcpstate's reader came to it "
+                         "(tcpstate_ringbuf_peak_fill_ratio), worst run; per run: " +
+                         ", ".join(f"{100 * f:.0f}%" for f in fills) + "; 100% loses events",
+                         {"peak_fill_max": max(fills), "peak_fill_runs": fills})
 
     def replay(self):
         path = os.path.join(os.path.dirname(self.churn), "replay")

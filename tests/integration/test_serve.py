@@ -201,6 +201,11 @@ def test_promtool_accepts_real_scrape_under_workload():
     cw = value(parse_samples(body), "tcpstate_netns_sockets", netns=str(ns.inode),
                state="close_wait")
     expect_eq(cw, 5.0, f"CLOSE_WAIT sockets of namespace {ns.inode} after the churn")
+    # The reader found records waiting (it drains in batches), never a full ring.
+    fill = value(parse_samples(body), "tcpstate_ringbuf_peak_fill_ratio")
+    if fill is None or not 0 < fill < 1:
+        raise AssertionError(f"expected tcpstate_ringbuf_peak_fill_ratio in (0, 1) after the "
+                             f"churn, got {fill}")
     expect_eq(srv.stop(), 0, "exit status of tcpstate serve after SIGTERM")
 
 
