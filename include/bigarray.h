@@ -20,8 +20,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 #define BIGARRAY_MIN (64u << 10)
+
+/*
+ * When a table of `slots` slots prepares and grows, as fractions of its slots in use: past
+ * prepare/den it prepares the doubled array; it grows into it once all of it is in, or past
+ * grow/den at the latest.
+ */
+struct bigarray_policy {
+	unsigned int den, prepare, grow;
+};
 
 /* An array on its way in: allocated, `touched` of its `bytes` faulted in so far. */
 struct bigarray_next {
@@ -46,5 +56,15 @@ bool bigarray__touch(struct bigarray_next *n);
 void *bigarray__take(struct bigarray_next *n);
 /* Free a prepared array not taken. Accepts an empty n. */
 void bigarray__drop(struct bigarray_next *n);
+
+/*
+ * The growth step of a table of `slots` slots of `slot_bytes` each, called on each insert with
+ * the count the insert will make: prepares the doubled array in n when due (faulted in within
+ * half the inserts left before policy->grow), touches its next step. 1 when the table should
+ * grow now into bigarray__take(n), 0 when not yet, -ENOMEM when it must grow and no array
+ * could be had.
+ */
+int bigarray__grow_step(struct bigarray_next *n, const struct bigarray_policy *policy,
+			__u64 slots, size_t slot_bytes, __u64 count);
 
 #endif /* TCPSTATE_BIGARRAY_H */

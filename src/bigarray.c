@@ -77,3 +77,16 @@ void bigarray__drop(struct bigarray_next *n)
 	bigarray__free(n->p, n->bytes);
 	memset(n, 0, sizeof(*n));
 }
+
+int bigarray__grow_step(struct bigarray_next *n, const struct bigarray_policy *policy,
+			__u64 slots, size_t slot_bytes, __u64 count)
+{
+	__u64 used = count * policy->den;
+	bool must = used > slots * policy->grow;
+
+	if (!n->p && used > slots * policy->prepare &&
+	    bigarray__prepare(n, slots * slot_bytes * 2,
+			      slots * (policy->grow - policy->prepare) / policy->den / 2))
+		return must ? -ENOMEM : 0;
+	return n->p && (bigarray__touch(n) || must);
+}

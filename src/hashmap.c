@@ -12,9 +12,7 @@
  * Past 6/8 of the slots in use the doubled array is prepared (see include/bigarray.h); the map
  * grows into it once it is faulted in, or at 7/8 at the latest.
  */
-#define LOAD_DEN 8
-#define PREPARE_LOAD 6
-#define GROW_LOAD 7
+static const struct bigarray_policy GROWTH = { .den = 8, .prepare = 6, .grow = 7 };
 
 /*
  * Slot layout: [u32 hash][u32 used][key][value], each slot `stride` bytes. The stored hash
@@ -251,43 +249,27 @@ static void move_some(struct hashmap *m, __u32 n)
 }
 
 /*
- * Start growing into an array twice the size, the prepared one if there is one (a growth still
- * under way is finished first).
+ * Start growing into the prepared array, twice the size (a growth still under way is finished
+ * first).
  */
-static int grow(struct hashmap *m)
+static void grow(struct hashmap *m)
 {
-	__u32 new_n = (m->mask + 1) * 2;
-	unsigned char *slots = m->next.p ? bigarray__take(&m->next) :
-					   bigarray__alloc(array_bytes(m, new_n - 1));
-
-	if (!slots)
-		return -1;
 	move_some(m, (__u32)-1);
 	m->old = m->slots;
 	m->old_mask = m->mask;
 	m->moved_to = 0;
-	m->slots = slots;
-	m->mask = new_n - 1;
-	return 0;
+	m->slots = bigarray__take(&m->next);
+	m->mask = m->mask * 2 + 1;
 }
 
-/*
- * Growth, a step per insert: past PREPARE_LOAD the doubled array is prepared, and faulted in a
- * few pages per insert and delete within half the inserts left before GROW_LOAD; the map grows
- * into it then, or at GROW_LOAD if it is not in yet. -1 if it must grow and cannot.
- */
+/* The growth step of an insert that makes `count` entries: 0, or -1 if the map is full. */
 static int grow_step(struct hashmap *m, __u32 count)
 {
-	__u64 slots = (__u64)m->mask + 1, used = (__u64)count * LOAD_DEN;
-	bool must = used > slots * GROW_LOAD;
+	int r = bigarray__grow_step(&m->next, &GROWTH, (__u64)m->mask + 1, m->stride, count);
 
-	if (!m->next.p && used > slots * PREPARE_LOAD &&
-	    bigarray__prepare(&m->next, array_bytes(m, m->mask) * 2,
-			      slots * (GROW_LOAD - PREPARE_LOAD) / LOAD_DEN / 2))
-		return must ? -1 : 0;
-	if (m->next.p && (bigarray__touch(&m->next) || must))
-		return grow(m);
-	return 0;
+	if (r > 0)
+		grow(m);
+	return r < 0 ? -1 : 0;
 }
 
 void *hashmap__upsert_slow(struct hashmap *m, const void *key, bool *created)

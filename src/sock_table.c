@@ -12,9 +12,7 @@
  * Past 8/10 of the slots in use the doubled array is prepared (see include/bigarray.h); the
  * table grows into it once it is faulted in, or at 9/10 at the latest.
  */
-#define LOAD_DEN 10
-#define PREPARE_LOAD 8
-#define GROW_LOAD 9
+static const struct bigarray_policy GROWTH = { .den = 10, .prepare = 8, .grow = 9 };
 /*
  * Growing moves the entries into the bigger array a few at a time, on each insert and delete,
  * rather than all at once: rehashing 200k entries takes ~40 ms, long enough for the ring
@@ -162,43 +160,28 @@ static void move_some(struct sock_table *t, __u32 n)
 }
 
 /*
- * Start growing into an array twice the size, the prepared one if there is one (a growth still
- * under way is finished first).
+ * Start growing into the prepared array, twice the size (a growth still under way is finished
+ * first).
  */
-static int table_grow(struct sock_table *t)
+static void table_grow(struct sock_table *t)
 {
-	__u32 new_n = (t->mask + 1) * 2;
-	struct sock_entry *slots = t->next.p ? bigarray__take(&t->next) :
-					       bigarray__alloc(array_bytes(new_n - 1));
-
-	if (!slots)
-		return -ENOMEM;
 	move_some(t, (__u32)-1);
 	t->old = t->slots;
 	t->old_mask = t->mask;
 	t->moved_to = 0;
-	t->slots = slots;
-	t->mask = new_n - 1;
-	return 0;
+	t->slots = bigarray__take(&t->next);
+	t->mask = t->mask * 2 + 1;
 }
 
-/*
- * Growth, a step per insert: past PREPARE_LOAD the doubled array is prepared, and faulted in a
- * few pages per insert and delete within half the inserts left before GROW_LOAD; the table
- * grows into it then, or at GROW_LOAD if it is not in yet. -ENOMEM if it must grow and cannot.
- */
+/* The growth step of an insert that makes `count` entries: 0, or -ENOMEM if it cannot grow. */
 static int grow_step(struct sock_table *t, __u32 count)
 {
-	__u64 slots = (__u64)t->mask + 1, used = (__u64)count * LOAD_DEN;
-	bool must = used > slots * GROW_LOAD;
+	int r = bigarray__grow_step(&t->next, &GROWTH, (__u64)t->mask + 1,
+				    sizeof(struct sock_entry), count);
 
-	if (!t->next.p && used > slots * PREPARE_LOAD &&
-	    bigarray__prepare(&t->next, array_bytes(t->mask) * 2,
-			      slots * (GROW_LOAD - PREPARE_LOAD) / LOAD_DEN / 2))
-		return must ? -ENOMEM : 0;
-	if (t->next.p && (bigarray__touch(&t->next) || must))
-		return table_grow(t);
-	return 0;
+	if (r > 0)
+		table_grow(t);
+	return r < 0 ? r : 0;
 }
 
 struct sock_entry *sock_table__upsert(struct sock_table *t, __u64 cookie, bool *created)

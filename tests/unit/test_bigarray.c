@@ -81,5 +81,43 @@ static void test_one_fault_per_page_none_after(void)
 	bigarray__free(p, bytes);
 }
 
+/*
+ * The growth policy: nothing below prepare/den; from there the doubled array is prepared and
+ * the answer is "grow" once it is in, within half the inserts left before grow/den; past
+ * grow/den it is "grow" at once, even with pages still out.
+ */
+static void test_grow_step_policy(void)
+{
+	static const struct bigarray_policy p = { .den = 10, .prepare = 8, .grow = 9 };
+	const __u64 slots = 4096;
+	const size_t slot_bytes = 72;
+	struct bigarray_next n = { 0 };
+	__u64 count = 1;
+	int r = 0;
+
+	for (; count * 10 <= slots * 8; count++)
+		CHECK_EQ_INT(bigarray__grow_step(&n, &p, slots, slot_bytes, count), 0,
+			     "below 8/10");
+	CHECK(n.p == NULL, "nothing prepared at %llu of %llu slots", (unsigned long long)count - 1,
+	      (unsigned long long)slots);
+	for (; !r && count < slots; count++)
+		r = bigarray__grow_step(&n, &p, slots, slot_bytes, count);
+	CHECK_EQ_INT(r, 1, "grow once the array is in");
+	CHECK(count - 1 <= slots * 8 / 10 + slots / 20 + 1,
+	      "expected the array in within %llu inserts past 8/10, took %llu",
+	      (unsigned long long)slots / 20, (unsigned long long)(count - 1 - slots * 8 / 10));
+	CHECK(n.p && n.bytes == slots * slot_bytes * 2 && n.touched == n.bytes,
+	      "the prepared array is the doubled one, all in");
+	bigarray__drop(&n);
+
+	/* An array prepared at 8/10 but not touched since: past 9/10 the answer is grow. */
+	CHECK_EQ_INT(bigarray__grow_step(&n, &p, slots, slot_bytes, slots * 8 / 10 + 1), 0,
+		     "just past 8/10");
+	CHECK_EQ_INT(bigarray__grow_step(&n, &p, slots, slot_bytes, slots * 9 / 10 + 1), 1,
+		     "past 9/10");
+	CHECK(n.p && n.touched < n.bytes, "past 9/10 before the array is in");
+	bigarray__drop(&n);
+}
+
 TEST_MAIN("bigarray", TL_CASE(test_touch_in_steps), TL_CASE(test_small_ready_at_once),
-	  TL_CASE(test_one_fault_per_page_none_after))
+	  TL_CASE(test_one_fault_per_page_none_after), TL_CASE(test_grow_step_policy))
