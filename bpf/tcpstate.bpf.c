@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * tcpstate kernel side: TCP state transitions, accepts, retransmits, resets and socket errors,
- * streamed as struct ts_event through a ring buffer per CPU. Every hook body is written once as an
+ * streamed as struct ts_record through a ring buffer per CPU. Every hook body is written once as an
  * __always_inline function; the SEC() functions are thin per-attach wrappers. User space picks
  * tp_btf or the classic tracepoint at start-up with bpf_program__set_autoload().
  */
@@ -55,31 +55,44 @@ static __always_inline void count_drop(__u32 reason)
 }
 
 /*
- * Reserve a record in this CPU's ring, which *ring names for event_submit(); NULL (and counted)
- * if it is full. The program does not migrate between the two.
+ * A record's size: the head, the addresses of its family, the owner's comm. Constant at every
+ * reserve (the verifier wants it), so the hot path is written once per family and comm and the
+ * compiler keeps each copy's own size.
  */
-static __always_inline struct ts_event *event_reserve(void **ring)
+#define ADDR_BYTES(family) ((family) == AF_INET6 ? 32 : (family) == AF_INET ? 8 : 0)
+#define RECORD_SIZE(family, owner) \
+	(sizeof(struct ts_record) + ADDR_BYTES(family) + ((owner) ? TS_COMM_LEN : 0))
+
+/*
+ * Reserve a record of size bytes in this CPU's ring, which *ring names for record_submit(), and
+ * stamp it (after reserving: the reader's merge depends on that order). NULL (and counted) if
+ * the ring is full. The program does not migrate between the two.
+ */
+static __always_inline struct ts_record *record_reserve(void **ring, const __u32 size)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct ts_event *e = NULL;
+	struct ts_record *e = NULL;
 
 	*ring = bpf_map_lookup_elem(&events, &cpu);
 	if (*ring)
-		e = bpf_ringbuf_reserve(*ring, sizeof(*e), 0);
-	if (!e)
+		e = bpf_ringbuf_reserve(*ring, size, 0);
+	if (!e) {
 		count_drop(TS_DROP_RINGBUF);
+		return NULL;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
 	return e;
 }
 
 /* Submit, waking the reader only once enough data is queued (it also polls on a short timer). */
-static __always_inline void event_submit(struct ts_event *e, void *ring)
+static __always_inline void record_submit(struct ts_record *e, void *ring, const __u32 size)
 {
 	__u64 flags = 0;
 
 	if (wakeup_bytes) {
 		__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 
-		flags = avail + sizeof(*e) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		flags = avail + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	}
 	bpf_ringbuf_submit(e, flags);
 }
@@ -91,75 +104,63 @@ static __always_inline void event_submit(struct ts_event *e, void *ring)
  * bpf_probe_read_kernel through BPF_CORE_READ. `btf` is a compile-time constant at every
  * call site, so each program keeps only its own flavour.
  */
+static __always_inline __u16 sk_family(const struct sock *sk, bool btf)
+{
+	return btf ? sk->__sk_common.skc_family : BPF_CORE_READ(sk, __sk_common.skc_family);
+}
+
 static __always_inline bool sk_is_tcp(const struct sock *sk, bool btf)
 {
-	__u16 family, proto;
+	__u16 family = sk_family(sk, btf);
+	__u16 proto = btf ? BPF_CORE_READ_BITFIELD(sk, sk_protocol) : sk_protocol(sk);
 
-	if (btf) {
-		family = sk->__sk_common.skc_family;
-		proto = BPF_CORE_READ_BITFIELD(sk, sk_protocol);
-	} else {
-		family = BPF_CORE_READ(sk, __sk_common.skc_family);
-		proto = sk_protocol(sk);
-	}
 	return proto == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
 }
 
-/* Fill the socket-derived fields: tuple, family, netns. */
-static __always_inline void fill_sock(struct ts_event *e, const struct sock *sk, bool btf)
+/*
+ * Fill the socket-derived fields: tuple, family, netns. The addresses go right after the head,
+ * ADDR_BYTES(family) of them; the record must have room for them.
+ */
+static __always_inline void fill_sock(struct ts_record *e, const struct sock *sk, bool btf,
+				      __u16 family)
 {
 	const struct sock_common *c = &sk->__sk_common;
+	__u8 *addr = (__u8 *)(e + 1);
 
-	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
-	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
-	e->__pad0 = 0;
+	e->family = family;
+	e->__pad[0] = e->__pad[1] = e->__pad[2] = 0;
 	if (btf) {
-		e->family = c->skc_family;
 		e->sport = c->skc_num;
 		e->dport = __builtin_bswap16(c->skc_dport);
 		e->netns = c->skc_net.net->ns.inum;
-		if (e->family == AF_INET) {
-			*(__u32 *)e->saddr = c->skc_rcv_saddr;
-			*(__u32 *)e->daddr = c->skc_daddr;
+		if (family == AF_INET) {
+			*(__u32 *)addr = c->skc_rcv_saddr;
+			*(__u32 *)(addr + 4) = c->skc_daddr;
 		} else {
-			__builtin_memcpy(e->saddr, &c->skc_v6_rcv_saddr, 16);
-			__builtin_memcpy(e->daddr, &c->skc_v6_daddr, 16);
+			__builtin_memcpy(addr, &c->skc_v6_rcv_saddr, 16);
+			__builtin_memcpy(addr + 16, &c->skc_v6_daddr, 16);
 		}
 		return;
 	}
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	e->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	if (e->family == AF_INET) {
-		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
+	if (family == AF_INET) {
+		bpf_core_read(addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(addr + 4, 4, &sk->__sk_common.skc_daddr);
 	} else {
-		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+		bpf_core_read(addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(addr + 16, 16, &sk->__sk_common.skc_v6_daddr);
 	}
-}
-
-/* Fill time and the current task's ids; the task is the owner only if the caller says so. */
-static __always_inline void fill_task(struct ts_event *e, __u16 kind)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-
-	e->ts_ns = bpf_ktime_get_ns();
-	e->kind = kind;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	e->comm[0] = '\0';
-	e->cgroup_id = 0; /* reserved: cgroups come from /proc/<pid>/cgroup in user space */
 }
 
 /*
  * Name of the owner, only where the current task is the owner: elsewhere it would be wrong,
- * and reading it is a good part of an event's cost.
+ * and reading it is a good part of an event's cost. It follows the addresses.
  */
-static __always_inline void fill_owner(struct ts_event *e)
+static __always_inline void fill_owner(struct ts_record *e, const __u16 family)
 {
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_get_current_comm((char *)(e + 1) + ADDR_BYTES(family), TS_COMM_LEN);
 	e->flags |= TS_F_OWNER_CTX;
 }
 
@@ -185,40 +186,57 @@ static __always_inline bool owner_context(int oldstate, int newstate)
 	return false;
 }
 
-/* Reserve an event about a TCP socket and fill the common fields; NULL if not TCP or no room. */
-static __always_inline struct ts_event *event_start(const struct sock *sk, __u16 kind, bool btf,
-						     void **ring)
+/*
+ * Reserve a record about a TCP socket outside state changes, with room for IPv6 addresses
+ * whatever the family (these events are rare; user space reads what family says), and fill the
+ * common fields. NULL if not TCP or no room. The task is never taken for the owner.
+ */
+static __always_inline struct ts_record *sock_record_start(const struct sock *sk, __u8 kind,
+							   void **ring)
 {
-	struct ts_event *e;
+	struct ts_record *e;
 
-	if (!sk_is_tcp(sk, btf))
+	if (!sk_is_tcp(sk, true))
 		return NULL;
-	e = event_reserve(ring);
+	e = record_reserve(ring, RECORD_SIZE(AF_INET6, false));
 	if (!e)
 		return NULL;
-	fill_task(e, kind);
-	fill_sock(e, sk, btf);
+	__builtin_memset(e + 1, 0, ADDR_BYTES(AF_INET6));
+	e->kind = kind;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->cookie = bpf_get_socket_cookie((void *)sk);
+	e->oldstate = e->newstate = sk->__sk_common.skc_state;
+	e->flags = 0;
+	fill_sock(e, sk, true, sk->__sk_common.skc_family);
 	return e;
 }
 
-static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie, __u8 cookie_flag,
-					    int oldstate, int newstate, bool btf)
+/*
+ * One state change, for a socket of a known family, with or without the owner's comm: both
+ * are constants at each call, so each copy reserves its own record size.
+ */
+static __always_inline void emit_state(const struct sock *sk, __u64 cookie, __u8 cookie_flag,
+				       int oldstate, int newstate, __u32 pid, bool btf,
+				       const __u16 family, const bool owner)
 {
+	const __u32 size = RECORD_SIZE(family, owner);
 	void *ring;
-	struct ts_event *e = event_start(sk, TS_EV_STATE, btf, &ring);
+	struct ts_record *e = record_reserve(&ring, size);
 
 	if (!e)
-		return 0;
+		return;
 	e->cookie = cookie;
+	e->pid = pid;
+	e->kind = TS_EV_STATE;
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	e->flags = cookie_flag;
-	if (owner_context(oldstate, newstate) && e->pid)
-		fill_owner(e);
+	e->aux = 0;
+	fill_sock(e, sk, btf, family);
+	if (owner)
+		fill_owner(e, family);
 	if (sk_fin_received(sk, btf))
 		e->flags |= TS_F_FIN_RCVD;
-	e->aux = 0;
-	e->aux2 = 0;
 	if (newstate == TCP_CLOSE && oldstate == TCP_SYN_SENT && tcp_syn_went_out(sk))
 		e->flags |= TS_F_SYN_OUT;
 	if (newstate == TCP_CLOSE && (oldstate == TCP_FIN_WAIT1 || oldstate == TCP_FIN_WAIT2 ||
@@ -231,7 +249,30 @@ static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie,
 			e->flags |= TS_F_TW_KNOWN;
 		}
 	}
-	event_submit(e, ring);
+	record_submit(e, ring, size);
+}
+
+static __always_inline int handle_set_state(const struct sock *sk, __u64 cookie, __u8 cookie_flag,
+					    int oldstate, int newstate, bool btf)
+{
+	__u32 pid;
+	bool owner;
+
+	if (!sk_is_tcp(sk, btf))
+		return 0;
+	pid = bpf_get_current_pid_tgid() >> 32;
+	owner = pid && owner_context(oldstate, newstate);
+	if (sk_family(sk, btf) == AF_INET) {
+		if (owner)
+			emit_state(sk, cookie, cookie_flag, oldstate, newstate, pid, btf, AF_INET, true);
+		else
+			emit_state(sk, cookie, cookie_flag, oldstate, newstate, pid, btf, AF_INET, false);
+	} else {
+		if (owner)
+			emit_state(sk, cookie, cookie_flag, oldstate, newstate, pid, btf, AF_INET6, true);
+		else
+			emit_state(sk, cookie, cookie_flag, oldstate, newstate, pid, btf, AF_INET6, false);
+	}
 	return 0;
 }
 
@@ -381,7 +422,7 @@ static __always_inline int handle_accept(long fd)
 	struct file *file;
 	struct socket *sock;
 	struct sock *sk;
-	struct ts_event *e;
+	struct ts_record *e;
 	void *ring;
 
 	if (fd < 0)
@@ -397,16 +438,17 @@ static __always_inline int handle_accept(long fd)
 	sk = BPF_CORE_READ(sock, sk);
 	if (!sk || !sk_is_tcp(sk, false))
 		return 0;
-	e = event_reserve(&ring);
-	if (!e)
-		return 0;
 	/*
 	 * Only what user space needs: the cookie names a socket it knows from its state events
-	 * (tuple included), and the accepting task is its owner.
+	 * (tuple included), and the accepting task is its owner. No addresses: family 0.
 	 */
-	__builtin_memset(e, 0, sizeof(*e));
-	fill_task(e, TS_EV_ACCEPT);
-	fill_owner(e);
+	e = record_reserve(&ring, RECORD_SIZE(0, true));
+	if (!e)
+		return 0;
+	__builtin_memset((void *)e + sizeof(e->ts_ns), 0, sizeof(*e) - sizeof(e->ts_ns));
+	e->kind = TS_EV_ACCEPT;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	fill_owner(e, 0);
 	/* Same keying as set_state_tp when no cookie exists (classic fallback). */
 	e->cookie = sk_cookie_read(sk);
 	if (!e->cookie) {
@@ -414,7 +456,7 @@ static __always_inline int handle_accept(long fd)
 		e->flags |= TS_F_COOKIE_PTR;
 	}
 	e->aux = fd;
-	event_submit(e, ring);
+	record_submit(e, ring, RECORD_SIZE(0, true));
 	return 0;
 }
 
@@ -431,19 +473,15 @@ int accept_exit(struct trace_event_raw_sys_exit *ctx)
 }
 
 /* Events about one socket outside state changes: the task is never assumed to be the owner. */
-static __always_inline int emit_sock_event(const struct sock *sk, __u16 kind, __u32 aux, __u32 aux2)
+static __always_inline int emit_sock_event(const struct sock *sk, __u8 kind, __u32 aux)
 {
 	void *ring;
-	struct ts_event *e = event_start(sk, kind, true, &ring);
+	struct ts_record *e = sock_record_start(sk, kind, &ring);
 
 	if (!e)
 		return 0;
-	e->cookie = bpf_get_socket_cookie((void *)sk);
-	e->oldstate = e->newstate = sk->__sk_common.skc_state;
-	e->flags = 0;
 	e->aux = aux;
-	e->aux2 = aux2;
-	event_submit(e, ring);
+	record_submit(e, ring, RECORD_SIZE(AF_INET6, false));
 	return 0;
 }
 
@@ -458,39 +496,39 @@ int BPF_PROG(retransmit_btf, const struct sock *sk, const struct sk_buff *skb)
 		kind = TS_RETRANS_SYN;
 	else if (BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state) == TCP_CA_LOSS)
 		kind = TS_RETRANS_RTO;
-	return emit_sock_event(sk, TS_EV_RETRANS, kind, 0);
+	return emit_sock_event(sk, TS_EV_RETRANS, kind);
 }
 
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(retransmit_synack_btf, const struct sock *sk, const struct request_sock *req)
 {
-	return emit_sock_event(sk, TS_EV_SYNACK_RETRANS, TS_RETRANS_SYNACK, 0);
+	return emit_sock_event(sk, TS_EV_SYNACK_RETRANS, TS_RETRANS_SYNACK);
 }
 
 /*
  * The tuple of the socket a reset goes to, from the packet that caused it (its source). A
  * reset kills a TIME_WAIT socket without any event, so user space needs to know where it went.
- * Returns false if the packet cannot be read.
+ * The record has room for IPv6 addresses. Returns false if the packet cannot be read.
  */
-static __always_inline bool fill_reset_recipient(struct ts_event *e, const struct sk_buff *skb)
+static __always_inline bool fill_reset_recipient(struct ts_record *e, const struct sk_buff *skb)
 {
 	unsigned char *head = skb->head;
 	__u16 nh = skb->network_header, th = skb->transport_header;
+	__u8 *addr = (__u8 *)(e + 1);
 	struct tcphdr tcp;
 	__u8 ver;
 
 	if (bpf_probe_read_kernel(&ver, 1, head + nh) || bpf_probe_read_kernel(&tcp, 4, head + th))
 		return false;
-	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
-	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	__builtin_memset(addr, 0, ADDR_BYTES(AF_INET6));
 	if ((ver >> 4) == 4) {
 		e->family = AF_INET;
-		bpf_probe_read_kernel(e->saddr, 4, head + nh + offsetof(struct iphdr, saddr));
-		bpf_probe_read_kernel(e->daddr, 4, head + nh + offsetof(struct iphdr, daddr));
+		bpf_probe_read_kernel(addr, 4, head + nh + offsetof(struct iphdr, saddr));
+		bpf_probe_read_kernel(addr + 4, 4, head + nh + offsetof(struct iphdr, daddr));
 	} else if ((ver >> 4) == 6) {
 		e->family = AF_INET6;
-		bpf_probe_read_kernel(e->saddr, 16, head + nh + offsetof(struct ipv6hdr, saddr));
-		bpf_probe_read_kernel(e->daddr, 16, head + nh + offsetof(struct ipv6hdr, daddr));
+		bpf_probe_read_kernel(addr, 16, head + nh + offsetof(struct ipv6hdr, saddr));
+		bpf_probe_read_kernel(addr + 16, 16, head + nh + offsetof(struct ipv6hdr, daddr));
 	} else {
 		return false;
 	}
@@ -503,45 +541,43 @@ static __always_inline bool fill_reset_recipient(struct ts_event *e, const struc
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb, int reason)
 {
-	struct ts_event *e;
+	struct ts_record *e;
 	void *ring;
 
 	if (sk) {
-		e = event_start(sk, TS_EV_RESET_SENT, true, &ring);
+		e = sock_record_start(sk, TS_EV_RESET_SENT, &ring);
 		if (!e)
 			return 0;
-		e->cookie = bpf_get_socket_cookie((void *)sk);
-		e->oldstate = e->newstate = sk->__sk_common.skc_state;
-		e->flags = 0;
 	} else {
 		/* A reset for a packet that matched no socket, e.g. a SYN to a closed port. */
-		e = event_reserve(&ring);
+		e = record_reserve(&ring, RECORD_SIZE(AF_INET6, false));
 		if (!e)
 			return 0;
-		__builtin_memset(e, 0, sizeof(*e));
-		fill_task(e, TS_EV_RESET_SENT);
+		__builtin_memset((void *)e + sizeof(e->ts_ns), 0,
+				 RECORD_SIZE(AF_INET6, false) - sizeof(e->ts_ns));
+		e->kind = TS_EV_RESET_SENT;
+		e->pid = bpf_get_current_pid_tgid() >> 32;
 		e->flags = TS_F_NO_SOCK;
 		if (skb)
 			e->netns = skb->dev->nd_net.net->ns.inum;
 	}
 	e->aux = reason;
-	e->aux2 = 0;
 	if (skb)
 		fill_reset_recipient(e, skb);
-	event_submit(e, ring);
+	record_submit(e, ring, RECORD_SIZE(AF_INET6, false));
 	return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(receive_reset_btf, const struct sock *sk)
 {
-	return emit_sock_event(sk, TS_EV_RESET_RECV, 0, 0);
+	return emit_sock_event(sk, TS_EV_RESET_RECV, 0);
 }
 
 SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(error_report_btf, const struct sock *sk)
 {
-	return emit_sock_event(sk, TS_EV_SOCK_ERROR, sk->sk_err, 0);
+	return emit_sock_event(sk, TS_EV_SOCK_ERROR, sk->sk_err);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -53,26 +53,54 @@ enum ts_drop_reason {
 };
 
 /*
- * One event: 112 bytes. Addresses are in network byte order; IPv4 uses the first 4 bytes.
- * Ports are in host byte order. family is AF_INET or AF_INET6.
+ * What the BPF programs write into the ring: a 40-byte head, the addresses, then the current
+ * task's comm when TS_F_OWNER_CTX is set. The addresses take 2 x 4 bytes for AF_INET, 2 x 16
+ * for AF_INET6 and none when family is 0 (accept records, a reset the kernel sent for a packet
+ * it could not parse). Most events are IPv4 without a comm: 48 bytes, 56 with the ring's own
+ * 8-byte header, so that a record usually touches one cache line instead of two. Rare events
+ * (retransmits, resets, errors) always take room for IPv6 addresses and may be longer than
+ * their family needs. All fields are in host byte order except the addresses (network order).
  */
-struct ts_event {
-	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+struct ts_record {
+	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC; first, the reader merges by it */
 	__u64 cookie;		/* socket cookie (same value ss -e prints as sk:<hex>) */
-	__u64 cgroup_id;	/* reserved, 0 (cgroups are read from /proc/<pid>/cgroup) */
 	__u32 netns;		/* network namespace inode */
 	__u32 pid;		/* tgid of the current task (owner only with TS_F_OWNER_CTX) */
-	__u32 tid;
 	__u32 aux;		/* kind-specific, see enum ts_event_kind */
-	__u16 kind;		/* enum ts_event_kind */
+	__u8 kind;		/* enum ts_event_kind */
 	__u8 oldstate;		/* TCP_* as in the kernel */
 	__u8 newstate;
-	__u16 family;
+	__u8 flags;		/* TS_F_* */
 	__u16 sport;
 	__u16 dport;
-	__u8 flags;		/* TS_F_* */
-	__u8 __pad0;
-	__u32 aux2;		/* kind-specific */
+	__u8 family;		/* 0, AF_INET or AF_INET6: which addresses follow */
+	__u8 __pad[3];
+};
+
+#define TS_RECORD_V4 (sizeof(struct ts_record) + 8)
+#define TS_RECORD_V6 (sizeof(struct ts_record) + 32)
+#define TS_RECORD_COMM TS_COMM_LEN
+
+/*
+ * One event as user space works with it, decoded from a struct ts_record by
+ * ts_record__decode() (src/record.c): the same head, field for field (so that decoding copies
+ * it whole), then fixed-size addresses and comm. IPv4 addresses use the first 4 bytes of
+ * saddr/daddr; comm is empty unless TS_F_OWNER_CTX is set.
+ */
+struct ts_event {
+	__u64 ts_ns;
+	__u64 cookie;
+	__u32 netns;
+	__u32 pid;
+	__u32 aux;
+	__u8 kind;
+	__u8 oldstate;
+	__u8 newstate;
+	__u8 flags;
+	__u16 sport;
+	__u16 dport;
+	__u8 family;
+	__u8 __pad[3];
 	__u8 saddr[16];
 	__u8 daddr[16];
 	char comm[TS_COMM_LEN];

@@ -100,8 +100,13 @@ struct tracker;
 struct tracker *tracker__new(const struct tracker_opts *opts);
 /* Accepts NULL. */
 void tracker__free(struct tracker *t);
-/* Apply one ring buffer record of size bytes; fills *view (may be NULL). */
+/*
+ * Apply one ring buffer record (struct ts_record) of size bytes; fills *view (may be NULL),
+ * whose ev stays valid until the next call. A record that does not decode counts in events_bad.
+ */
 void tracker__apply(struct tracker *t, const void *data, __u64 size, struct ev_view *view);
+/* Apply one decoded event (tests feed these directly); the view points at *e. */
+void tracker__apply_event(struct tracker *t, const struct ts_event *e, struct ev_view *view);
 /* Prefetch the socket-table slot applying this record looks up first (a batch ahead). */
 void tracker__prefetch(const struct tracker *t, const void *data, __u64 size);
 /* Expire modelled TIME_WAIT and orphan FIN_WAIT2 sockets due at now_ns (CLOCK_MONOTONIC). */

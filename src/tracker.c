@@ -11,6 +11,7 @@
 
 #include "hashmap.h"
 #include "log.h"
+#include "record.h"
 #include "tracker.h"
 #include "tracker_int.h"
 
@@ -781,20 +782,30 @@ static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct
  */
 void tracker__prefetch(const struct tracker *t, const void *data, __u64 size)
 {
-	const struct ts_event *e = data;
+	const struct ts_record *r = data;
 
-	if (size >= sizeof(*e))
-		sock_table__prefetch(t->socks, e->cookie);
+	if (size >= sizeof(*r))
+		sock_table__prefetch(t->socks, r->cookie);
 }
 
 void tracker__apply(struct tracker *t, const void *data, __u64 size, struct ev_view *view)
 {
-	const struct ts_event *e = data;
+	if (ts_record__decode(data, size, &t->ev)) {
+		t->stats.events_bad++;
+		if (view)
+			memset(view, 0, sizeof(*view));
+		return;
+	}
+	tracker__apply_event(t, &t->ev, view);
+}
+
+void tracker__apply_event(struct tracker *t, const struct ts_event *e, struct ev_view *view)
+{
 	struct ev_view scratch;
 	struct ev_view *v = view ? view : &scratch;
 
 	t->want_view = view != NULL;
-	if (size < sizeof(*e) || !e->kind || e->kind >= TS_EV_KIND_MAX) {
+	if (!e->kind || e->kind >= TS_EV_KIND_MAX) {
 		t->stats.events_bad++;
 		memset(v, 0, sizeof(*v));
 		return;

@@ -72,6 +72,7 @@ struct tracker {
 	/* audit in progress */
 	bool auditing;
 	bool want_view;	/* the caller of tracker__apply() reads the view */
+	struct ts_event ev;	/* the record tracker__apply() decoded; the view points here */
 	__u64 audit_start_ns;
 	struct hashmap *audit_gone;	/* cookies deleted by events during the audit */
 	struct hashmap *audit_netns;	/* namespaces dumped completely */

@@ -5,9 +5,10 @@
  *
  *   hooks_*  empty programs on exactly the hooks tcpstate runs on for every connection (two on
  *            inet_sock_set_state, the accept4 syscall exit): the price of being attached.
- *   ring_*   the least a streaming tracer can do: one record of tcpstate's size per state
- *            change (clock, cookie, tuple) into a ring buffer per CPU, woken as tcpstate's
- *            reader is, drained by a reader that does nothing with it.
+ *   ring_*   the least a streaming tracer can do: one record of tcpstate's common size (an
+ *            IPv4 state change without a comm) per state change (clock, cookie, tuple) into a
+ *            ring buffer per CPU, woken as tcpstate's reader is, drained by a reader that
+ *            does nothing with it.
  */
 #include <vmlinux.h>
 #include <bpf/bpf_helpers.h>
@@ -54,13 +55,15 @@ int hooks_accept4(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+#define RING_RECORD (sizeof(struct ts_record) + 8)
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ring_state, const struct sock *sk, int oldstate, int newstate)
 {
 	const struct sock_common *c = &sk->__sk_common;
 	__u32 cpu = bpf_get_smp_processor_id(), zero = 0;
 	void *ring = bpf_map_lookup_elem(&rings, &cpu);
-	struct ts_event *e = ring ? bpf_ringbuf_reserve(ring, sizeof(*e), 0) : NULL;
+	struct ts_record *e = ring ? bpf_ringbuf_reserve(ring, RING_RECORD, 0) : NULL;
 	__u64 *n, avail;
 
 	if (!e) {
@@ -79,10 +82,10 @@ int BPF_PROG(ring_state, const struct sock *sk, int oldstate, int newstate)
 	e->family = c->skc_family;
 	e->sport = c->skc_num;
 	e->dport = __builtin_bswap16(c->skc_dport);
-	__builtin_memcpy(e->saddr, &c->skc_v6_rcv_saddr, 16);
-	__builtin_memcpy(e->daddr, &c->skc_v6_daddr, 16);
+	*(__u32 *)(e + 1) = c->skc_rcv_saddr;
+	*((__u32 *)(e + 1) + 1) = c->skc_daddr;
 	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
-	bpf_ringbuf_submit(e, avail + sizeof(*e) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+	bpf_ringbuf_submit(e, avail + RING_RECORD >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 								  : BPF_RB_NO_WAKEUP);
 	return 0;
 }

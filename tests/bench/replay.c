@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "record.h"
 #include "tcpstate_event.h"
 #include "tracker.h"
 
@@ -30,26 +31,35 @@
 #define SERVER_PID 4243
 #define BATCH 16 /* as the ring buffer reader: prefetch a batch, then apply it */
 
+/* A record as the ring holds it, at most the IPv6 size with a comm. */
+struct rec {
+	__u64 size;
+	union {
+		struct ts_record head;
+		unsigned char bytes[sizeof(struct ts_record) + 32 + TS_COMM_LEN];
+	};
+};
+
 struct gen {
 	struct tracker *t;
 	__u64 now_ns, cookie;
 	__u32 port, n;
-	struct ts_event batch[BATCH];
+	struct rec batch[BATCH];
 };
 
 static void flush(struct gen *g)
 {
 	for (__u32 i = 0; i < g->n; i++)
-		tracker__prefetch(g->t, &g->batch[i], sizeof(g->batch[i]));
+		tracker__prefetch(g->t, g->batch[i].bytes, g->batch[i].size);
 	for (__u32 i = 0; i < g->n; i++)
-		tracker__apply(g->t, &g->batch[i], sizeof(g->batch[i]), NULL);
+		tracker__apply(g->t, g->batch[i].bytes, g->batch[i].size, NULL);
 	g->n = 0;
 }
 
 static void ev(struct gen *g, __u64 cookie, int kind, int old, int new, __u32 src, __u16 sport,
 	       __u16 dport, bool client_side, bool owner, __u32 flags)
 {
-	struct ts_event e = { .ts_ns = g->now_ns, .cookie = cookie, .kind = (__u16)kind,
+	struct ts_event e = { .ts_ns = g->now_ns, .cookie = cookie, .kind = (__u8)kind,
 			      .oldstate = (__u8)old, .newstate = (__u8)new, .family = AF_INET,
 			      .sport = sport, .dport = dport, .netns = NETNS, .flags = flags };
 	__u8 client_addr[4] = { 127, 0, 0, (__u8)(2 + src) }, server_addr[4] = { 127, 0, 0, 1 };
@@ -61,7 +71,14 @@ static void ev(struct gen *g, __u64 cookie, int kind, int old, int new, __u32 sr
 		e.flags |= TS_F_OWNER_CTX;
 		memcpy(e.comm, "churn", 6);
 	}
-	g->batch[g->n++] = e;
+	if (kind == TS_EV_ACCEPT) { /* the accept hook sends the cookie and the owner only */
+		memset(e.saddr, 0, sizeof(e.saddr));
+		memset(e.daddr, 0, sizeof(e.daddr));
+		e.family = e.sport = e.dport = 0;
+		e.netns = 0;
+	}
+	g->batch[g->n].size = ts_record__encode(&e, g->batch[g->n].bytes, sizeof(g->batch[0].bytes));
+	g->n++;
 	if (g->n == BATCH)
 		flush(g);
 	g->now_ns += 1000000000ull / RATE / 11;

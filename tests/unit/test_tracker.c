@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "record.h"
 #include "tracker.h"
 #include "testlib.h"
 
@@ -25,6 +26,16 @@ static struct tracker *new_tracker(void)
 	return tracker__new(&o);
 }
 
+/* Apply e the way the ring buffer hands it over: as a record. */
+static void apply_record(struct tracker *t, const struct ts_event *e)
+{
+	unsigned char buf[128];
+	size_t n = ts_record__encode(e, buf, sizeof(buf));
+
+	CHECK(n > 0, "encode kind %d", e->kind);
+	tracker__apply(t, buf, n, NULL);
+}
+
 /* A state event for cookie with local port sport and remote dport on 127.0.0.1. */
 static void state(struct tracker *t, __u64 ts, __u64 cookie, int old, int new, __u16 sport,
 		  __u16 dport, __u32 pid, const char *comm, __u8 flags)
@@ -36,7 +47,7 @@ static void state(struct tracker *t, __u64 ts, __u64 cookie, int old, int new, _
 	e.saddr[0] = e.daddr[0] = 127;
 	e.saddr[3] = e.daddr[3] = 1;
 	snprintf(e.comm, sizeof(e.comm), "%s", comm);
-	tracker__apply(t, &e, sizeof(e), NULL);
+	apply_record(t, &e);
 }
 
 static void simple(struct tracker *t, __u64 ts, __u64 kind_cookie, __u16 kind, __u32 pid)
@@ -45,7 +56,7 @@ static void simple(struct tracker *t, __u64 ts, __u64 kind_cookie, __u16 kind, _
 			      .family = AF_INET, .netns = NS, .flags = TS_F_OWNER_CTX };
 
 	snprintf(e.comm, sizeof(e.comm), "server");
-	tracker__apply(t, &e, sizeof(e), NULL);
+	apply_record(t, &e);
 }
 
 static const __u32 *host(struct tracker *t)
@@ -205,7 +216,7 @@ static void client_close_tw_known(struct tracker *t, __u64 cookie, __u16 sport, 
 	state(t, SEC, cookie, TCP_FIN_WAIT1, TCP_FIN_WAIT2, sport, 80, 0, "", 0);
 	e.saddr[0] = e.daddr[0] = 127;
 	e.saddr[3] = e.daddr[3] = 1;
-	tracker__apply(t, &e, sizeof(e), NULL);
+	tracker__apply_event(t, &e, NULL);
 }
 
 /* The kernel side reports the timewait sock it found, or none when the table was full. */
@@ -314,7 +325,7 @@ static void test_time_wait_taken_by_a_connect_whose_syn_is_retransmitted(void)
 	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "TIME_WAIT while the new SYN_SENT has no port");
 	e.saddr[0] = e.daddr[0] = 127;
 	e.saddr[3] = e.daddr[3] = 1;
-	tracker__apply(t, &e, sizeof(e), NULL);
+	tracker__apply_event(t, &e, NULL);
 	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT gone once the SYN shows the tuple");
 	CHECK_EQ_INT(host(t)[TCP_SYN_SENT], 1, "the connect still waiting");
 	CHECK_EQ_INT(tracker__stats(t)->tw_recycled, 1, "recycled TIME_WAIT counted");
@@ -354,10 +365,10 @@ static void test_reset_to_time_wait_kills_it(void)
 	rst.saddr[0] = rst.daddr[0] = 127;
 	rst.saddr[3] = rst.daddr[3] = 1;
 	rst.sport = 7000; /* another tuple: nothing happens */
-	tracker__apply(t, &rst, sizeof(rst), NULL);
+	tracker__apply_event(t, &rst, NULL);
 	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "TIME_WAIT after a reset to another tuple");
 	rst.sport = 6000;
-	tracker__apply(t, &rst, sizeof(rst), NULL);
+	tracker__apply_event(t, &rst, NULL);
 	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT after a reset to its tuple");
 	CHECK_EQ_INT(tracker__stats(t)->tw_reset, 1, "timewait killed by reset counted");
 	tracker__free(t);
@@ -409,7 +420,31 @@ static void test_audit_shows_the_port_of_a_waiting_connect(void)
 	tracker__free(t);
 }
 
-TEST_MAIN("tracker", TL_CASE(test_owners_survive_softirq_transitions),
+/* Records that do not decode, or of an unknown kind, are counted and change nothing. */
+static void test_bad_records_counted(void)
+{
+	struct tracker *t = new_tracker();
+	struct ts_event e = { .ts_ns = SEC, .cookie = 5, .kind = TS_EV_STATE, .oldstate = TCP_CLOSE,
+			      .newstate = TCP_SYN_SENT, .family = AF_INET, .netns = NS };
+	unsigned char buf[128];
+	size_t n = ts_record__encode(&e, buf, sizeof(buf));
+	struct ev_view v;
+
+	tracker__apply(t, buf, n - 4, &v);
+	CHECK(v.ev == NULL, "no view for a bad record");
+	tracker__apply(t, buf, 3, NULL);
+	((struct ts_record *)buf)->kind = TS_EV_KIND_MAX;
+	tracker__apply(t, buf, n, NULL);
+	CHECK_EQ_INT(tracker__stats(t)->events_bad, 3, "bad records counted");
+	CHECK_EQ_INT(host(t)[TCP_SYN_SENT], 0, "SYN_SENT sockets after bad records");
+	((struct ts_record *)buf)->kind = TS_EV_STATE;
+	tracker__apply(t, buf, n, &v);
+	CHECK(v.ev != NULL && v.ev->cookie == 5, "the good record's view");
+	CHECK_EQ_INT(host(t)[TCP_SYN_SENT], 1, "SYN_SENT sockets after the good record");
+	tracker__free(t);
+}
+
+TEST_MAIN("tracker", TL_CASE(test_bad_records_counted), TL_CASE(test_owners_survive_softirq_transitions),
 	  TL_CASE(test_time_wait_model),
 	  TL_CASE(test_peer_closed_before_orphan_event), TL_CASE(test_reset_last_ack_keeps_orphan),
 	  TL_CASE(test_fin_received_close_is_time_wait_and_reset_is_not),
