@@ -152,8 +152,9 @@ static struct tcpstate_bpf *open_and_load(struct tracer *t, bool classic, int *e
 		return NULL;
 	}
 	/*
-	 * Wake the reader when one ring is an eighth full: the rest rides out a reader that is
-	 * late, even when one CPU produces more than its share.
+	 * Wake the reader when one ring is an eighth full (and at each further eighth): the rest
+	 * rides out a reader that is late, even when one CPU produces more than its share. Rings
+	 * are powers of two, so this is one too, as the BPF side needs.
 	 */
 	skel->rodata->wakeup_bytes = t->ring_bytes / 8;
 	bpf_map__set_max_entries(skel->maps.events, (__u32)t->nr_rings);

@@ -85,8 +85,10 @@ int BPF_PROG(ring_state, const struct sock *sk, int oldstate, int newstate)
 	*(__u32 *)(e + 1) = c->skc_rcv_saddr;
 	*((__u32 *)(e + 1) + 1) = c->skc_daddr;
 	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
-	bpf_ringbuf_submit(e, avail + RING_RECORD >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-								  : BPF_RB_NO_WAKEUP);
+	/* tcpstate's rule: wake once per multiple of wakeup_bytes crossed */
+	bpf_ringbuf_submit(e, (avail ^ (avail - RING_RECORD - BPF_RINGBUF_HDR_SZ)) >= wakeup_bytes
+				      ? BPF_RB_FORCE_WAKEUP
+				      : BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
