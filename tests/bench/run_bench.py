@@ -937,7 +937,8 @@ class Bench:
                           "2 empty tp_btf programs on inet_sock_set_state + 1 on the accept4 "
                           "exit (tests/bench/floor.bpf.c): the price of being attached"),
                 "ring": ("   reference: 1 ring record per change",
-                         "a 112-byte record (clock, cookie, tuple) per state change into rings sized "
+                         "a 48-byte record (clock, cookie, IPv4 tuple: tcpstate's common size) per "
+                         "state change into rings sized "
                          "as tcpstate's default, woken and polled as tcpstate's, read by a loop that "
                          "does nothing with it: the least a streaming tracer does")}
         for mode in ("hooks", "ring"):
