@@ -585,10 +585,17 @@ int BPF_PROG(receive_reset_btf, const struct sock *sk)
 	return emit_sock_event(sk, TS_EV_RESET_RECV, 0);
 }
 
+/*
+ * The error callback also runs without an error: for each TX timestamp or zerocopy completion
+ * queued on the error queue, and when a refused blocking connect() disconnects the socket after
+ * sock_error() has taken sk_err. Only a set sk_err is a socket error.
+ */
 SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(error_report_btf, const struct sock *sk)
 {
-	return emit_sock_event(sk, TS_EV_SOCK_ERROR, sk->sk_err);
+	int err = sk->sk_err;
+
+	return err ? emit_sock_event(sk, TS_EV_SOCK_ERROR, err) : 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

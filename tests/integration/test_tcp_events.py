@@ -79,8 +79,45 @@ def test_connect_to_closed_port_is_a_refused_error_and_reset():
         raise AssertionError(f"workload did not see ECONNREFUSED: {cli.all}")
     s = result(snap)
     p = proc(s, pid)
-    expect_eq(p["errors"].get("ECONNREFUSED"), 3, f"ECONNREFUSED errors of pid {pid}")
+    expect_eq(p["errors"], {"ECONNREFUSED": 3}, f"socket errors of pid {pid}")
     expect_eq(p["resets_received"], 3, f"resets received by pid {pid}")
+
+
+# Two things the kernel reports through the socket's error callback without an error: a TX
+# timestamp queued on the error queue (SO_TIMESTAMPING), and the disconnect after a blocking
+# connect was refused (sock_error() has taken sk_err by then). Neither is a socket error.
+NOT_ERRORS = r"""
+import os, socket
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(8)
+c = socket.create_connection(l.getsockname())
+a, _ = l.accept()
+c.setsockopt(socket.SOL_SOCKET, 37, (1 << 1) | (1 << 4))  # SO_TIMESTAMPING: TX, software
+for _ in range(5):
+    c.send(b"x")
+    a.recv(16)
+for _ in range(3):
+    try:
+        socket.create_connection(("127.0.0.1", 9), timeout=5)
+    except ConnectionRefusedError:
+        pass
+print("DONE pid=%d" % os.getpid(), flush=True)
+c.close(); a.close()
+"""
+
+
+def test_error_callbacks_without_an_error_are_not_errors():
+    ns = Netns("noerr")
+    snap = snapshot(["--duration", "3", "--no-final-audit"])
+    trace = lib.tcpstate(["trace", "--json"])
+    cli = lib.Proc(ns.cmd([sys.executable, "-c", NOT_ERRORS]))
+    pid = int(cli.wait_line(r"DONE pid=(\d+)").group(1))
+    p = proc(result(snap), pid)
+    time.sleep(0.3)
+    trace.stop()
+    expect_eq(p["errors"], {"ECONNREFUSED": 3}, f"socket errors of pid {pid}")
+    errs = [e for e in lib.json_events(trace) if e["kind"] == "error" and e["netns"] == ns.inode]
+    expect_eq(sorted(e.get("errno") for e in errs), ["ECONNREFUSED"] * 3,
+              "error events in the trace")
 
 
 def test_backlog_overflow_full_queue_drops_and_syn_retransmits():
