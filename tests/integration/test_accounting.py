@@ -167,23 +167,34 @@ def test_state_changes_nested_in_interrupts_are_not_lost():
     # At full churn a softirq often interrupts set_state_btf on its CPU and changes more
     # socket states; the kernel skips those nested runs and set_state_nested must handle
     # every one of them (the window before the first instruction and after the last included).
+    # Nesting needs softirqs run on the way out of an interrupt that hit the program in task
+    # context; some runs get none (seen: 1 in 5, when softirqs go to ksoftirqd instead), so
+    # the churn is repeated, each time under a fresh snapshot, until one run had nested runs.
+    # No run may lose an event.
     ns = Netns("nest")
     for i in range(2, 9):
         ns.exec(["ip", "addr", "add", f"127.0.0.{i}/8", "dev", "lo"])
     ns.exec(["sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=1024 65535"])
-    snap = snapshot(["--duration", "6", "--no-final-audit"])
-    ids = lib.bpf_prog_ids_of(snap.p.pid)
-    r = ns.exec([lib.churn_bin(), "--duration", "3", "--threads", "8", "--server-threads", "2",
-                 "--sources", "8"], timeout=30)
-    conns = json.loads(r.stdout)["connections"]
-    misses = lib.bpf_prog_recursion_misses(ids)
-    s = result(snap)
-    if conns < 1000:
-        raise AssertionError(f"the churn made only {conns} connections")
-    if not misses.get("set_state_btf"):
-        raise AssertionError(f"no nested runs of set_state_btf in {conns} connections: the "
-                             f"test did not exercise what it checks ({misses})")
-    expect_eq(s["lost"], 0, f"events lost with {misses['set_state_btf']} nested runs skipped")
+    tried = []
+    for attempt in range(4):
+        snap = snapshot(["--duration", "5", "--no-final-audit"])
+        ids = lib.bpf_prog_ids_of(snap.p.pid)
+        r = ns.exec([lib.churn_bin(), "--duration", "3", "--threads", "8", "--server-threads",
+                     "2", "--sources", "8"], timeout=30)
+        conns = json.loads(r.stdout)["connections"]
+        misses = lib.bpf_prog_recursion_misses(ids)
+        s = result(snap)
+        if conns < 1000:
+            raise AssertionError(f"the churn made only {conns} connections")
+        nested = misses.get("set_state_btf", 0)
+        expect_eq(s["lost"], 0, f"events lost with {nested} nested runs skipped")
+        tried.append((conns, nested))
+        if nested:
+            return
+        time.sleep(1)  # let the namespace's TIME_WAIT sockets age a little
+    raise AssertionError(f"no nested runs of set_state_btf in {len(tried)} churn runs "
+                         f"(connections, nested): {tried}: the test did not exercise what it "
+                         f"checks")
 
 
 def test_tiny_ring_buffer_loss_is_counted_and_audit_repairs():
