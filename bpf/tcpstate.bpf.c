@@ -531,6 +531,8 @@ static __always_inline bool fill_reset_recipient(struct ts_record *e, const stru
 
 	if (bpf_probe_read_kernel(&ver, 1, head + nh) || bpf_probe_read_kernel(&tcp, 4, head + th))
 		return false;
+	if ((ver >> 4) != 4 && (ver >> 4) != 6)
+		return false; /* keep the socket's own tuple */
 	__builtin_memset(addr, 0, ADDR_BYTES(AF_INET6));
 	if ((ver >> 4) == 4) {
 		e->family = AF_INET;
@@ -540,8 +542,6 @@ static __always_inline bool fill_reset_recipient(struct ts_record *e, const stru
 		e->family = AF_INET6;
 		bpf_probe_read_kernel(addr, 16, head + nh + offsetof(struct ipv6hdr, saddr));
 		bpf_probe_read_kernel(addr + 16, 16, head + nh + offsetof(struct ipv6hdr, daddr));
-	} else {
-		return false;
 	}
 	e->sport = __builtin_bswap16(tcp.source);
 	e->dport = __builtin_bswap16(tcp.dest);

@@ -97,7 +97,7 @@ for _ in range(5):
     a.recv(16)
 for _ in range(3):
     try:
-        socket.create_connection(("127.0.0.1", 9), timeout=5)
+        socket.create_connection(("127.0.0.1", 9))  # no timeout: a blocking connect()
     except ConnectionRefusedError:
         pass
 print("DONE pid=%d" % os.getpid(), flush=True)
