@@ -81,12 +81,9 @@ static void decode_tail(const struct ts_record *r, struct ts_event *e)
 int ts_record__decode(const void *data, size_t size, struct ts_event *e)
 {
 	const struct ts_record *r = data;
-	int alen;
 
-	if (size < sizeof(*r))
-		return -EINVAL;
-	alen = addr_bytes(r->family);
-	if (alen < 0 || size < record_size(r->family, r->flags))
+	if (size < sizeof(*r) || addr_bytes(r->family) < 0 ||
+	    size < record_size(r->family, r->flags))
 		return -EINVAL;
 	memcpy(e, r, sizeof(*r));
 	decode_tail(r, e);
