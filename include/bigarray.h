@@ -13,7 +13,10 @@
  * none of them in a burst.
  *
  * Arrays of BIGARRAY_MIN bytes or more come straight from mmap, not the heap: calloc() may
- * serve a big block from the heap and zero it, writing every page at once.
+ * serve a big block from the heap and zero it, writing every page at once. Arrays of 2 MiB or
+ * more ask for transparent huge pages: at full churn with 262k TIME_WAIT sockets tracked, that
+ * cut the reader's CPU per connection by about a tenth (fewer TLB misses; in a VM each one is
+ * a two-level page walk). A huge page then faults in on its first touch, 2 MiB at once.
  */
 #ifndef TCPSTATE_BIGARRAY_H
 #define TCPSTATE_BIGARRAY_H

@@ -8,6 +8,7 @@
 #include "bigarray.h"
 
 #define PAGE 4096u
+#define HUGE_PAGE (2u << 20)
 
 void *bigarray__alloc(size_t bytes)
 {
@@ -16,7 +17,16 @@ void *bigarray__alloc(size_t bytes)
 	if (bytes < BIGARRAY_MIN)
 		return calloc(1, bytes ? bytes : 1);
 	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	/*
+	 * Tables are looked up at random: past a few megabytes nearly every lookup also misses
+	 * the TLB. Ask for huge pages (a hint: the default THP mode, madvise, honours it; the
+	 * kernel falls back to small pages when it has none).
+	 */
+	if (bytes >= HUGE_PAGE)
+		madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
 }
 
 void bigarray__free(void *p, size_t bytes)
