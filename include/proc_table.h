@@ -43,7 +43,8 @@ struct proc_table *proc_table__new(const char *proc_root, __u32 max_entries);
 void proc_table__free(struct proc_table *pt);
 /*
  * The entry for pid, created on first use. comm may be NULL (then read from /proc) or the name
- * the kernel reported (refreshes a stale name after exec or pid reuse). Never NULL: overflow
+ * the kernel reported, a TS_COMM_LEN-byte buffer (refreshes a stale name after exec or pid
+ * reuse). Never NULL: overflow
  * and pid 0 go to the shared "other" entry.
  */
 struct proc_entry *proc_table__get(struct proc_table *pt, __u32 pid, const char *comm);

@@ -94,6 +94,7 @@ static void proc_fill_identity(struct proc_table *pt, struct proc_entry *p, cons
 {
 	char buf[512];
 
+	memset(p->comm, 0, sizeof(p->comm)); /* zero-padded, for comm_same() */
 	if (comm)
 		snprintf(p->comm, sizeof(p->comm), "%.*s", (int)sizeof(p->comm) - 1, comm);
 	else if (proc__read_comm(pt->proc_root, (int)p->pid, buf, sizeof(buf)) == 0)
@@ -104,6 +105,25 @@ static void proc_fill_identity(struct proc_table *pt, struct proc_entry *p, cons
 		p->cgroup = proc_table__intern(pt, buf);
 	else
 		p->cgroup = "";
+}
+
+/*
+ * strncmp(a, b, TS_COMM_LEN - 1) == 0, answered with two word compares when both names are
+ * padded alike (the kernel zero-pads comm, and so does proc_fill_identity): it runs on every
+ * event from a socket's owner.
+ */
+static bool comm_same(const char *a, const char *b)
+{
+	__u64 a0, a1, b0, b1;
+
+	_Static_assert(TS_COMM_LEN == 16, "comm is two words");
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	if (a0 == b0 && !((a1 ^ b1) & 0x00ffffffffffffffull)) /* byte 15 is not compared */
+		return true;
+	return !strncmp(a, b, TS_COMM_LEN - 1);
 }
 
 struct proc_entry *proc_table__get(struct proc_table *pt, __u32 pid, const char *comm)
@@ -121,7 +141,7 @@ struct proc_entry *proc_table__get(struct proc_table *pt, __u32 pid, const char 
 	if (created) {
 		p->pid = pid;
 		proc_fill_identity(pt, p, comm);
-	} else if (comm && strncmp(p->comm, comm, sizeof(p->comm) - 1)) {
+	} else if (comm && !comm_same(p->comm, comm)) {
 		/* exec() or pid reuse: take the kernel's current name and re-read the cgroup */
 		proc_fill_identity(pt, p, comm);
 	}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Unit tests for per-process accounting: error slots, pruning of exited processes. */
+/* Unit tests for per-process accounting: error slots, pruning of exited processes, names. */
+#include <string.h>
 #include <unistd.h>
 
 #include "proc_table.h"
@@ -23,9 +24,10 @@ static void test_error_slots_fold_into_other(void)
 static void test_prune_keeps_counters_of_exited_processes(void)
 {
 	struct proc_table *pt = proc_table__new(FIXTURES "/proc", 100);
-	struct proc_entry *gone = proc_table__get(pt, GONE_PID, "worker");
-	struct proc_entry *busy = proc_table__get(pt, GONE_PID + 1, "worker");
-	struct proc_entry *me = proc_table__get(pt, (__u32)getpid(), "tests");
+	static const char worker[TS_COMM_LEN] = "worker", tests[TS_COMM_LEN] = "tests";
+	struct proc_entry *gone = proc_table__get(pt, GONE_PID, worker);
+	struct proc_entry *busy = proc_table__get(pt, GONE_PID + 1, worker);
+	struct proc_entry *me = proc_table__get(pt, (__u32)getpid(), tests);
 	struct proc_entry *r;
 	__u32 it = 0, n = 0;
 	__u64 resets = 0;
@@ -49,5 +51,32 @@ static void test_prune_keeps_counters_of_exited_processes(void)
 	proc_table__free(pt);
 }
 
+/* The name follows the kernel's: a new one (exec) replaces it; the same one keeps it. */
+static void test_name_follows_the_kernel(void)
+{
+	struct proc_table *pt = proc_table__new(FIXTURES "/proc", 100);
+	char a[TS_COMM_LEN] = "short", b[TS_COMM_LEN] = "fifteen-chars-x";
+	struct proc_entry *p = proc_table__get(pt, GONE_PID, a);
+
+	CHECK_EQ_STR(p->comm, "short", "first name");
+	p = proc_table__get(pt, GONE_PID, b);
+	CHECK_EQ_STR(p->comm, "fifteen-chars-x", "renamed: 15 characters, the kernel's longest");
+	b[14] = 'y';
+	p = proc_table__get(pt, GONE_PID, b);
+	CHECK_EQ_STR(p->comm, "fifteen-chars-y", "renamed in the last character");
+	memcpy(a, "shorter", 8);
+	p = proc_table__get(pt, GONE_PID, a);
+	CHECK_EQ_STR(p->comm, "shorter", "renamed to a name that starts alike");
+	a[5] = 0; /* "short" followed by "er": bytes after the end do not count */
+	p = proc_table__get(pt, GONE_PID, a);
+	CHECK_EQ_STR(p->comm, "short", "renamed back");
+	a[5] = 'X';
+	a[6] = 0;
+	p = proc_table__get(pt, GONE_PID, a);
+	CHECK_EQ_STR(p->comm, "shortX", "renamed where the old name ended");
+	proc_table__free(pt);
+}
+
 TEST_MAIN("proc_table", TL_CASE(test_error_slots_fold_into_other),
-	  TL_CASE(test_prune_keeps_counters_of_exited_processes))
+	  TL_CASE(test_prune_keeps_counters_of_exited_processes),
+	  TL_CASE(test_name_follows_the_kernel))
