@@ -37,10 +37,10 @@ struct hashmap {
 	 */
 	unsigned char *memo[2];
 	__u64 memo_key[2];
-	/* While growing: the previous slot array, how far its entries have moved, room to move. */
+	/* While growing: the previous slot array, how far its entries have moved. */
 	unsigned char *old;
 	__u32 old_mask, moved_to;
-	unsigned char *scratch;
+	unsigned char *scratch; /* two slots: an entry being placed, and the one it displaces */
 	/* Before growing: the next slot array, being faulted in. */
 	struct bigarray_next next;
 };

@@ -274,8 +274,7 @@ static int grow_step(struct hashmap *m, __u32 count)
 
 void *hashmap__upsert_slow(struct hashmap *m, const void *key, bool *created)
 {
-	unsigned char *s = find_memo(m, key);
-	unsigned char buf[2 * 1024], *x;
+	unsigned char *s = find_memo(m, key), *x = m->scratch;
 	__u32 h, i;
 
 	*created = false;
@@ -288,18 +287,12 @@ void *hashmap__upsert_slow(struct hashmap *m, const void *key, bool *created)
 		m->full++;
 		return NULL;
 	}
-	x = m->stride <= 1024 ? buf : malloc(m->stride * 2);
-	if (!x) {
-		m->full++;
-		return NULL;
-	}
+	/* Built in scratch, which move_some() above is done with. */
 	memset(x, 0, m->stride);
 	((struct slot_head *)x)->hash = h;
 	((struct slot_head *)x)->used = 1;
 	memcpy(x + m->key_off, key, m->key_size);
 	i = place(m, x, x + m->stride);
-	if (x != buf)
-		free(x);
 	m->count++;
 	*created = true;
 	return slot(m, i) + m->value_off;
