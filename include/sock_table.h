@@ -6,7 +6,7 @@
  * page per insert or delete before it is used (include/bigarray.h), then entries move to it a
  * few per insert and delete (the old array marks what left it; there are no other
  * tombstones). An insert beyond the maximum fails and is counted (sock_table__full()).
- * Cookies 0 and ~0 are reserved.
+ * Cookies 0 and ~0 are reserved (they mark free slots): never found, inserted or deleted.
  *
  * Cost: sizeof(struct sock_entry) = 72 bytes per slot, load factor kept between 0.4 and 0.9
  * (growth starts past 0.8), so 80 to 180 bytes of memory per tracked socket.
@@ -47,7 +47,7 @@ struct sock_table;
 struct sock_table *sock_table__new(__u32 max_entries);
 /* Free the table. Accepts NULL. */
 void sock_table__free(struct sock_table *t);
-/* The entry for cookie, or NULL. */
+/* The entry for cookie, or NULL (always for a reserved cookie). */
 struct sock_entry *sock_table__lookup(const struct sock_table *t, __u64 cookie);
 /* Start loading the slot where a lookup of cookie begins (a hint; nothing changes). */
 void sock_table__prefetch(const struct sock_table *t, __u64 cookie);

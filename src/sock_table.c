@@ -96,10 +96,19 @@ void sock_table__free(struct sock_table *t)
 	free(t);
 }
 
+/* The two values that mark free slots name no entry. */
+static inline bool reserved(__u64 cookie)
+{
+	return !cookie || cookie == MOVED;
+}
+
 struct sock_entry *sock_table__lookup(const struct sock_table *t, __u64 cookie)
 {
-	struct sock_entry *e = probe(t->slots, t->mask, cookie);
+	struct sock_entry *e;
 
+	if (reserved(cookie))
+		return NULL;
+	e = probe(t->slots, t->mask, cookie);
 	return e || !t->old ? e : probe(t->old, t->old_mask, cookie);
 }
 
@@ -190,7 +199,7 @@ struct sock_entry *sock_table__upsert(struct sock_table *t, __u64 cookie, bool *
 	__u32 i;
 
 	*created = false;
-	if (!cookie || cookie == MOVED) /* the two reserved values mark free slots */
+	if (reserved(cookie))
 		return NULL;
 	e = sock_table__lookup(t, cookie);
 	if (e)
@@ -216,10 +225,10 @@ struct sock_entry *sock_table__upsert(struct sock_table *t, __u64 cookie, bool *
 
 void sock_table__delete(struct sock_table *t, __u64 cookie)
 {
-	struct sock_entry *e = probe(t->slots, t->mask, cookie);
+	struct sock_entry *e = reserved(cookie) ? NULL : probe(t->slots, t->mask, cookie);
 	__u32 hole, i;
 
-	if (!e && t->old && (e = probe(t->old, t->old_mask, cookie))) {
+	if (!e && !reserved(cookie) && t->old && (e = probe(t->old, t->old_mask, cookie))) {
 		/* Not yet moved: leave a MOVED mark, so the old array's other entries stay put. */
 		memset(e, 0, sizeof(*e));
 		e->cookie = MOVED;

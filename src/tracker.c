@@ -805,7 +805,8 @@ void tracker__apply_event(struct tracker *t, const struct ts_event *e, struct ev
 	struct ev_view *v = view ? view : &scratch;
 
 	t->want_view = view != NULL;
-	if (!e->kind || e->kind >= TS_EV_KIND_MAX) {
+	/* Cookie 0 names no socket: only a reset sent with no socket may carry it. */
+	if (!e->kind || e->kind >= TS_EV_KIND_MAX || (!e->cookie && !(e->flags & TS_F_NO_SOCK))) {
 		t->stats.events_bad++;
 		memset(v, 0, sizeof(*v));
 		return;

@@ -168,6 +168,24 @@ static void test_growth_faults_spread(void)
 	sock_table__free(t);
 }
 
-TEST_MAIN("sock_table", TL_CASE(test_insert_lookup_delete), TL_CASE(test_upsert_existing),
+/* 0 marks a free slot: no lookup or delete may take a free slot for an entry. */
+static void test_reserved_cookie_is_never_an_entry(void)
+{
+	struct sock_table *t = sock_table__new(1000);
+	bool created;
+
+	CHECK(sock_table__lookup(t, 0) == NULL, "lookup of cookie 0 in an empty table");
+	for (__u64 c = 1; c <= 600; c++) /* enough to grow: an old array exists for a while */
+		sock_table__upsert(t, c, &created);
+	CHECK(sock_table__lookup(t, 0) == NULL, "lookup of cookie 0 in a full-ish table");
+	CHECK(sock_table__lookup(t, ~0ull) == NULL, "lookup of the moved mark");
+	sock_table__delete(t, 0);
+	sock_table__delete(t, ~0ull);
+	CHECK_EQ_INT(sock_table__count(t), 600, "count after deletes of reserved cookies");
+	CHECK(sock_table__upsert(t, 0, &created) == NULL, "cookie 0 cannot be inserted");
+	sock_table__free(t);
+}
+
+TEST_MAIN("sock_table", TL_CASE(test_reserved_cookie_is_never_an_entry), TL_CASE(test_insert_lookup_delete), TL_CASE(test_upsert_existing),
 	  TL_CASE(test_full_is_counted), TL_CASE(test_random_churn), TL_CASE(test_growth_in_steps),
 	  TL_CASE(test_growth_faults_spread))

@@ -444,7 +444,29 @@ static void test_bad_records_counted(void)
 	tracker__free(t);
 }
 
-TEST_MAIN("tracker", TL_CASE(test_bad_records_counted), TL_CASE(test_owners_survive_softirq_transitions),
+/*
+ * Cookie 0 names no socket (the kernel never hands it out; the table uses it for free slots).
+ * Events that carry it are counted as bad and leave every count alone, whatever their kind.
+ */
+static void test_cookie_zero_is_a_bad_record(void)
+{
+	struct tracker *t = new_tracker();
+	__u32 before[TCP_MAX_STATES];
+
+	connect_and_accept(t);
+	memcpy(before, host(t), sizeof(before));
+	state(t, 4 * SEC, 0, TCP_ESTABLISHED, TCP_CLOSE_WAIT, 80, 5000, 99, "noise", 0);
+	state(t, 4 * SEC, 0, TCP_CLOSE_WAIT, TCP_CLOSE, 80, 5000, 99, "noise", 0);
+	state(t, 4 * SEC, 0, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	simple(t, 4 * SEC, 0, TS_EV_ACCEPT, 21);
+	simple(t, 4 * SEC, 0, TS_EV_RESET_RECV, 0);
+	CHECK_EQ_INT(tracker__stats(t)->events_bad, 5, "cookie-0 records counted as bad");
+	CHECK(memcmp(before, host(t), sizeof(before)) == 0, "state counts unchanged");
+	CHECK_EQ_INT(sock_table__count(tracker__socks(t)), 3, "sockets tracked");
+	tracker__free(t);
+}
+
+TEST_MAIN("tracker", TL_CASE(test_bad_records_counted), TL_CASE(test_cookie_zero_is_a_bad_record), TL_CASE(test_owners_survive_softirq_transitions),
 	  TL_CASE(test_time_wait_model),
 	  TL_CASE(test_peer_closed_before_orphan_event), TL_CASE(test_reset_last_ack_keeps_orphan),
 	  TL_CASE(test_fin_received_close_is_time_wait_and_reset_is_not),
