@@ -715,7 +715,7 @@ class Bench:
 
     def phase_churn(self):
         configs = ["none", "tcpstate"] + (["tcpstates"] if self.have_tcpstates else [])
-        # Reference tracers, at the machine's limit only: what any tracer on these hooks pays.
+        # Reference tracers: what any tracer on these hooks pays.
         floors = ["hooks", "ring"] if self.have_floor else []
         runs = {c: [] for c in configs + floors}
         for r in range(self.args.rounds):
@@ -725,11 +725,14 @@ class Bench:
                 runs[c].append(self.churn_run(c))
         # CPU per connection and loss when the machine has CPU to spare: a fixed rate well
         # under saturation, so the runs do not compete with each other for CPU.
+        # The reference tracers run here too: CPU per connection is where their floor can be
+        # told from the host's noise.
         if self.args.loss_rate:
-            for c in configs:
+            at_rate = configs + floors
+            for c in at_rate:
                 runs[c + "@rate"] = []
             for r in range(self.args.rate_rounds):
-                order = configs[r % len(configs):] + configs[:r % len(configs)]
+                order = at_rate[r % len(at_rate):] + at_rate[:r % len(at_rate)]
                 for c in order:
                     runs[c + "@rate"].append(self.churn_run(c, self.args.loss_rate))
         # In-kernel cost: run time of each tracer's BPF programs (kernel BPF stats, enabled
@@ -997,6 +1000,27 @@ class Bench:
                  f"{spread(per_round_cost(mine, base))}"
                  + (f"; tcpstates {spread(per_round_cost(theirs, base))}" if peer else "") + ")",
                  {"tcpstate_pct": cov_mine, "tcpstates_pct": cov_peer})
+        self.rows_floor_cost(runs, base, cov_mine)
+
+    def rows_floor_cost(self, runs, base, cov_mine):
+        """The reference tracers' CPU overhead per connection at the same fixed rate: the part of
+        the 5% budget that any tracer on these hooks, or any streaming one, spends before doing
+        anything of its own."""
+        what = {"hooks": "   reference: empty programs, same hooks",
+                "ring": "   reference: 1 ring record per change"}
+        for mode in ("hooks", "ring"):
+            costs = [r.get("us_per_conn") for r in runs.get(mode + "@rate", [])]
+            if not costs:
+                continue
+            rounds = per_round_cost(costs, base)
+            self.row(what[mode], fmt_pct(cov_mine) + " (tcpstate)",
+                     fmt_pct(median(rounds)) + f" ({mode})", ratio_pos(cov_mine, median(rounds)),
+                     "-", None,
+                     f"CPU overhead per connection of the {mode} reference (see above) in the same "
+                     f"fixed-rate rounds: {fmt_f(median(costs), 2)} us per connection; per round, "
+                     f"%: {spread(rounds)}",
+                     {"overhead_pct": median(rounds), "us_per_conn": median(costs),
+                      "runs": costs})
 
     def rows_bpf(self, runs, via, peer):
         """In-kernel cost per event and per connection from the kernel's BPF run-time stats."""
