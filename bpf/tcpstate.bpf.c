@@ -60,9 +60,8 @@ static __always_inline void count_drop(__u32 reason)
  * reserve (the verifier wants it), so the hot path is written once per family and comm and the
  * compiler keeps each copy's own size.
  */
-#define ADDR_BYTES(family) ((family) == AF_INET6 ? 32 : (family) == AF_INET ? 8 : 0)
 #define RECORD_SIZE(family, owner) \
-	(sizeof(struct ts_record) + ADDR_BYTES(family) + ((owner) ? TS_COMM_LEN : 0))
+	(sizeof(struct ts_record) + TS_ADDR_BYTES(family) + ((owner) ? TS_COMM_LEN : 0))
 
 /*
  * Reserve a record of size bytes in this CPU's ring, which *ring names for record_submit(), and
@@ -130,7 +129,7 @@ static __always_inline bool sk_is_tcp(const struct sock *sk, bool btf)
 
 /*
  * Fill the socket-derived fields: tuple, family, netns. The addresses go right after the head,
- * ADDR_BYTES(family) of them; the record must have room for them.
+ * TS_ADDR_BYTES(family) of them; the record must have room for them.
  */
 static __always_inline void fill_sock(struct ts_record *e, const struct sock *sk, bool btf,
 				      __u16 family)
@@ -171,7 +170,7 @@ static __always_inline void fill_sock(struct ts_record *e, const struct sock *sk
  */
 static __always_inline void fill_owner(struct ts_record *e, const __u16 family)
 {
-	bpf_get_current_comm((char *)(e + 1) + ADDR_BYTES(family), TS_COMM_LEN);
+	bpf_get_current_comm((char *)(e + 1) + TS_ADDR_BYTES(family), TS_COMM_LEN);
 	e->flags |= TS_F_OWNER_CTX;
 }
 
@@ -212,7 +211,7 @@ static __always_inline struct ts_record *sock_record_start(const struct sock *sk
 	e = record_reserve(ring, RECORD_SIZE(AF_INET6, false));
 	if (!e)
 		return NULL;
-	__builtin_memset(e + 1, 0, ADDR_BYTES(AF_INET6));
+	__builtin_memset(e + 1, 0, TS_ADDR_BYTES(AF_INET6));
 	e->kind = kind;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	e->cookie = bpf_get_socket_cookie((void *)sk);
@@ -533,7 +532,7 @@ static __always_inline bool fill_reset_recipient(struct ts_record *e, const stru
 		return false;
 	if ((ver >> 4) != 4 && (ver >> 4) != 6)
 		return false; /* keep the socket's own tuple */
-	__builtin_memset(addr, 0, ADDR_BYTES(AF_INET6));
+	__builtin_memset(addr, 0, TS_ADDR_BYTES(AF_INET6));
 	if ((ver >> 4) == 4) {
 		e->family = AF_INET;
 		bpf_probe_read_kernel(addr, 4, head + nh + offsetof(struct iphdr, saddr));

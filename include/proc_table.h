@@ -44,8 +44,7 @@ void proc_table__free(struct proc_table *pt);
 /*
  * The entry for pid, created on first use. comm may be NULL (then read from /proc) or the name
  * the kernel reported, a TS_COMM_LEN-byte buffer (refreshes a stale name after exec or pid
- * reuse). Never NULL: overflow
- * and pid 0 go to the shared "other" entry.
+ * reuse). Never NULL: overflow and pid 0 go to the shared "other" entry.
  */
 struct proc_entry *proc_table__get(struct proc_table *pt, __u32 pid, const char *comm);
 /* The entry for pid or NULL, without creating one. */

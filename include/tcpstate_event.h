@@ -77,9 +77,13 @@ struct ts_record {
 	__u8 __pad[3];
 };
 
-#define TS_RECORD_V4 (sizeof(struct ts_record) + 8)
-#define TS_RECORD_V6 (sizeof(struct ts_record) + 32)
-#define TS_RECORD_COMM TS_COMM_LEN
+/*
+ * Bytes of addresses after the head for a family: AF_INET (2), AF_INET6 (10), else none. Numbers,
+ * because the BPF side has no <sys/socket.h>; src/record.c checks them against it.
+ */
+#define TS_ADDR_BYTES(family) ((family) == 10 ? 32 : (family) == 2 ? 8 : 0)
+/* The common record: an IPv4 state change without a comm. */
+#define TS_RECORD_V4 (sizeof(struct ts_record) + TS_ADDR_BYTES(2))
 
 /*
  * One event as user space works with it, decoded from a struct ts_record by

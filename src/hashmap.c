@@ -7,6 +7,7 @@
 
 #define MIN_SLOTS 64u
 #define MOVE_PER_OP 32u	/* old slots moved to the new array per insert or delete */
+#define SLOT_USED 1u	/* slot_head.used of a slot holding an entry (0: empty) */
 #define SLOT_MOVED 2u	/* slot_head.used of an old slot whose entry moved or was deleted */
 /*
  * Past 6/8 of the slots in use the doubled array is prepared (see include/bigarray.h); the map
@@ -106,10 +107,8 @@ void hashmap__free(struct hashmap *m)
 {
 	if (!m)
 		return;
-	if (m->slots)
-		bigarray__free(m->slots, array_bytes(m, m->mask));
-	if (m->old)
-		bigarray__free(m->old, array_bytes(m, m->old_mask));
+	bigarray__free(m->slots, array_bytes(m, m->mask));
+	bigarray__free(m->old, array_bytes(m, m->old_mask));
 	bigarray__drop(&m->next);
 	free(m->scratch);
 	free(m);
@@ -236,7 +235,7 @@ static void move_some(struct hashmap *m, __u32 n)
 		unsigned char *x = m->old + (size_t)m->moved_to * m->stride;
 
 		/* Empty slots stay empty: probes of the old array still stop there. */
-		if (((struct slot_head *)x)->used == 1) {
+		if (((struct slot_head *)x)->used == SLOT_USED) {
 			memcpy(m->scratch, x, m->stride);
 			place(m, m->scratch, m->scratch + m->stride);
 			((struct slot_head *)x)->used = SLOT_MOVED;
@@ -290,7 +289,7 @@ void *hashmap__upsert_slow(struct hashmap *m, const void *key, bool *created)
 	/* Built in scratch, which move_some() above is done with. */
 	memset(x, 0, m->stride);
 	((struct slot_head *)x)->hash = h;
-	((struct slot_head *)x)->used = 1;
+	((struct slot_head *)x)->used = SLOT_USED;
 	memcpy(x + m->key_off, key, m->key_size);
 	i = place(m, x, x + m->stride);
 	m->count++;
@@ -345,7 +344,7 @@ void *hashmap__next(const struct hashmap *m, __u32 *iter, const void **key)
 		__u32 i = (*iter)++;
 		unsigned char *s = i < n ? slot(m, i) : m->old + (size_t)(i - n) * m->stride;
 
-		if (((struct slot_head *)s)->used == 1) {
+		if (((struct slot_head *)s)->used == SLOT_USED) {
 			if (key)
 				*key = s + m->key_off;
 			return s + m->value_off;

@@ -31,18 +31,13 @@ SAME_FIELD(__pad);
 _Static_assert(offsetof(struct ts_event, saddr) == sizeof(struct ts_record),
 	       "struct ts_event's addresses follow the head");
 
+_Static_assert(TS_ADDR_BYTES(AF_INET) == 8 && TS_ADDR_BYTES(AF_INET6) == 32,
+	       "TS_ADDR_BYTES uses this system's address family numbers");
+
 /* Bytes of addresses after the head for a family; -1 if the family is not one we send. */
 static int addr_bytes(int family)
 {
-	switch (family) {
-	case 0:
-		return 0;
-	case AF_INET:
-		return 8;
-	case AF_INET6:
-		return 32;
-	}
-	return -1;
+	return family == 0 || family == AF_INET || family == AF_INET6 ? TS_ADDR_BYTES(family) : -1;
 }
 
 static size_t record_size(int family, __u8 flags)

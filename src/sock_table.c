@@ -90,8 +90,7 @@ void sock_table__free(struct sock_table *t)
 	if (!t)
 		return;
 	bigarray__free(t->slots, array_bytes(t->mask));
-	if (t->old)
-		bigarray__free(t->old, array_bytes(t->old_mask));
+	bigarray__free(t->old, array_bytes(t->old_mask));
 	bigarray__drop(&t->next);
 	free(t);
 }
@@ -225,10 +224,13 @@ struct sock_entry *sock_table__upsert(struct sock_table *t, __u64 cookie, bool *
 
 void sock_table__delete(struct sock_table *t, __u64 cookie)
 {
-	struct sock_entry *e = reserved(cookie) ? NULL : probe(t->slots, t->mask, cookie);
+	struct sock_entry *e;
 	__u32 hole, i;
 
-	if (!e && !reserved(cookie) && t->old && (e = probe(t->old, t->old_mask, cookie))) {
+	if (reserved(cookie))
+		return;
+	e = probe(t->slots, t->mask, cookie);
+	if (!e && t->old && (e = probe(t->old, t->old_mask, cookie))) {
 		/* Not yet moved: leave a MOVED mark, so the old array's other entries stay put. */
 		memset(e, 0, sizeof(*e));
 		e->cookie = MOVED;

@@ -55,7 +55,7 @@ int hooks_accept4(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-#define RING_RECORD (sizeof(struct ts_record) + 8)
+#define RING_RECORD TS_RECORD_V4
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ring_state, const struct sock *sk, int oldstate, int newstate)

@@ -52,6 +52,18 @@ TW_LARGE = 100_000  # TIME_WAIT sockets for scrapes and the large audit point
 HOLD_PAIRS = 50_000  # established pairs (100k sockets) for RSS per socket
 
 
+# The reference tracers of tests/bench/floor.c: row label and what the tracer does.
+FLOOR_ROWS = {
+    "hooks": ("   reference: empty programs, same hooks",
+              "2 empty tp_btf programs on inet_sock_set_state + 1 on the accept4 exit "
+              "(tests/bench/floor.bpf.c): the price of being attached"),
+    "ring": ("   reference: 1 ring record per change",
+             "a 48-byte record (clock, cookie, IPv4 tuple: tcpstate's common size) per state "
+             "change into rings sized as tcpstate's default, woken and polled as tcpstate's, "
+             "read by a loop that does nothing with it: the least a streaming tracer does"),
+}
+
+
 class BenchError(Exception):
     """Something the benchmark needs could not run at all."""
 
@@ -936,20 +948,12 @@ class Bench:
     def rows_floor(self, runs, base, ov_mine):
         """Reference tracers in the same rounds: where the 5% target sits for any tracer that
         runs on these hooks, and how much of tcpstate's overhead is its own work."""
-        what = {"hooks": ("   reference: empty programs, same hooks",
-                          "2 empty tp_btf programs on inet_sock_set_state + 1 on the accept4 "
-                          "exit (tests/bench/floor.bpf.c): the price of being attached"),
-                "ring": ("   reference: 1 ring record per change",
-                         "a 48-byte record (clock, cookie, IPv4 tuple: tcpstate's common size) per "
-                         "state change into rings sized "
-                         "as tcpstate's default, woken and polled as tcpstate's, read by a loop that "
-                         "does nothing with it: the least a streaming tracer does")}
         for mode in ("hooks", "ring"):
             rates = [r["rate"] for r in runs.get(mode, [])]
             if not rates:
                 continue
             ov = overhead(rates, base)
-            label, note = what[mode]
+            label, note = FLOOR_ROWS[mode]
             full = sum_or_none(r.get("lost") for r in runs[mode]) if mode == "ring" else None
             self.row(label, fmt_pct(ov_mine) + " (tcpstate)", fmt_pct(ov) + f" ({mode})",
                      ratio_pos(ov_mine, ov), "-", None,
@@ -1006,14 +1010,12 @@ class Bench:
         """The reference tracers' CPU overhead per connection at the same fixed rate: the part of
         the 5% budget that any tracer on these hooks, or any streaming one, spends before doing
         anything of its own."""
-        what = {"hooks": "   reference: empty programs, same hooks",
-                "ring": "   reference: 1 ring record per change"}
         for mode in ("hooks", "ring"):
             costs = [r.get("us_per_conn") for r in runs.get(mode + "@rate", [])]
             if not costs:
                 continue
             rounds = per_round_cost(costs, base)
-            self.row(what[mode], fmt_pct(cov_mine) + " (tcpstate)",
+            self.row(FLOOR_ROWS[mode][0], fmt_pct(cov_mine) + " (tcpstate)",
                      fmt_pct(median(rounds)) + f" ({mode})", ratio_pos(cov_mine, median(rounds)),
                      "-", None,
                      f"CPU overhead per connection of the {mode} reference (see above) in the same "

@@ -10,7 +10,7 @@ static struct ts_event sample(int family, __u8 flags)
 {
 	struct ts_event e = { .ts_ns = 123456789, .cookie = 0x1122334455667788ull,
 			      .netns = 4026531840u, .pid = 4242, .aux = 7, .kind = TS_EV_STATE,
-			      .oldstate = 1, .newstate = 4, .family = (__u16)family,
+			      .oldstate = 1, .newstate = 4, .family = (__u8)family,
 			      .sport = 40000, .dport = 8080, .flags = flags };
 
 	for (int i = 0; i < 16 && family; i++) {

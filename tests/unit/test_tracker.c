@@ -451,6 +451,9 @@ static void test_bad_records_counted(void)
 static void test_cookie_zero_is_a_bad_record(void)
 {
 	struct tracker *t = new_tracker();
+	const struct ts_event rst = { .ts_ns = 5 * SEC, .kind = TS_EV_RESET_SENT, .netns = NS,
+				      .family = AF_INET, .sport = 9, .dport = 40000,
+				      .flags = TS_F_NO_SOCK };
 	__u32 before[TCP_MAX_STATES];
 
 	connect_and_accept(t);
@@ -463,10 +466,15 @@ static void test_cookie_zero_is_a_bad_record(void)
 	CHECK_EQ_INT(tracker__stats(t)->events_bad, 5, "cookie-0 records counted as bad");
 	CHECK(memcmp(before, host(t), sizeof(before)) == 0, "state counts unchanged");
 	CHECK_EQ_INT(sock_table__count(tracker__socks(t)), 3, "sockets tracked");
+	/* The exception: a reset the kernel sent for a packet that matched no socket. */
+	apply_record(t, &rst);
+	CHECK_EQ_INT(tracker__stats(t)->events_bad, 5, "a reset with no socket is not bad");
+	CHECK_EQ_INT(tracker__stats(t)->resets_no_socket, 1, "resets sent with no socket");
 	tracker__free(t);
 }
 
-TEST_MAIN("tracker", TL_CASE(test_bad_records_counted), TL_CASE(test_cookie_zero_is_a_bad_record), TL_CASE(test_owners_survive_softirq_transitions),
+TEST_MAIN("tracker", TL_CASE(test_bad_records_counted), TL_CASE(test_cookie_zero_is_a_bad_record),
+	  TL_CASE(test_owners_survive_softirq_transitions),
 	  TL_CASE(test_time_wait_model),
 	  TL_CASE(test_peer_closed_before_orphan_event), TL_CASE(test_reset_last_ack_keeps_orphan),
 	  TL_CASE(test_fin_received_close_is_time_wait_and_reset_is_not),
