@@ -21,6 +21,8 @@
 /* Set by user space before load. */
 /* 0: the kernel's default (wake a reader that has caught up); else a power of two, see record_submit */
 const volatile __u64 wakeup_bytes = 0;
+/* tp_btf programs may call bpf_get_socket_cookie() (Linux 5.12+); see sock_key() */
+const volatile bool cookie_helper = true;
 
 /*
  * One ring buffer per CPU, so that producers on different CPUs share no lock and no cache
@@ -128,6 +130,29 @@ static __always_inline bool sk_is_tcp(const struct sock *sk, bool btf)
 }
 
 /*
+ * The key that names a socket to user space: its cookie, which sock_diag reports too and which
+ * the timewait sock taking its place keeps. bpf_get_socket_cookie() creates it where none exists
+ * yet, but only tp_btf programs may call it, and only since Linux 5.12 (user space clears
+ * cookie_helper before that; the verifier never looks at the branch not taken). Otherwise:
+ * the cookie if someone already created one (sock_diag does, for every socket it dumps), else
+ * the socket's address, flagged TS_F_COOKIE_PTR. `helper` is a compile-time constant.
+ */
+static __always_inline __u64 sock_key(const struct sock *sk, bool helper, __u8 *flag)
+{
+	__u64 cookie;
+
+	*flag = 0;
+	if (helper && cookie_helper)
+		return bpf_get_socket_cookie((void *)sk);
+	cookie = sk_cookie_read(sk);
+	if (!cookie) {
+		cookie = (__u64)sk;
+		*flag = TS_F_COOKIE_PTR;
+	}
+	return cookie;
+}
+
+/*
  * Fill the socket-derived fields: tuple, family, netns. The addresses go right after the head,
  * TS_ADDR_BYTES(family) of them; the record must have room for them.
  */
@@ -205,6 +230,7 @@ static __always_inline struct ts_record *sock_record_start(const struct sock *sk
 							   void **ring)
 {
 	struct ts_record *e;
+	__u8 flag;
 
 	if (!sk_is_tcp(sk, true))
 		return NULL;
@@ -214,9 +240,9 @@ static __always_inline struct ts_record *sock_record_start(const struct sock *sk
 	__builtin_memset(e + 1, 0, TS_ADDR_BYTES(AF_INET6));
 	e->kind = kind;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
-	e->cookie = bpf_get_socket_cookie((void *)sk);
+	e->cookie = sock_key(sk, true, &flag);
 	e->oldstate = e->newstate = sk->__sk_common.skc_state;
-	e->flags = 0;
+	e->flags = flag;
 	fill_sock(e, sk, true, sk->__sk_common.skc_family);
 	return e;
 }
@@ -379,10 +405,12 @@ int BPF_PROG(set_state_btf, const struct sock *sk, int oldstate, int newstate)
 {
 	__u32 zero = 0;
 	struct nest_cpu *n = main_active_pcpu ? NULL : bpf_map_lookup_elem(&busy, &zero);
+	__u8 flag;
+	__u64 key = sock_key(sk, true, &flag);
 
 	if (n)
 		n->mark = 1;
-	handle_set_state(sk, bpf_get_socket_cookie((void *)sk), 0, oldstate, newstate, true);
+	handle_set_state(sk, key, flag, oldstate, newstate, true);
 	if (n)
 		n->mark = 0;
 	return 0;
@@ -393,36 +421,38 @@ int BPF_PROG(set_state_nested, const struct sock *sk, int oldstate, int newstate
 {
 	__u32 zero = 0;
 	struct nest_cpu *n = bpf_map_lookup_elem(&busy, &zero);
+	__u8 flag;
+	__u64 key;
 
 	if (!n || !main_prog_skipped(n))
 		return 0;
 	count_drop(TS_NESTED_HANDLED);
-	return handle_set_state(sk, bpf_get_socket_cookie((void *)sk), 0, oldstate, newstate, true);
+	key = sock_key(sk, true, &flag);
+	return handle_set_state(sk, key, flag, oldstate, newstate, true);
 }
 
 /*
- * Fallback for kernels without tp_btf: classic tracepoints cannot create socket cookies, so use
- * the cookie if someone created one, else the socket's address, flagged as such.
+ * Fallback where tp_btf programs cannot load: classic tracepoints cannot create socket cookies
+ * (sock_key without the helper).
  */
 SEC("tracepoint/sock/inet_sock_set_state")
 int set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	const struct sock *sk = ctx->skaddr;
-	__u64 cookie = sk_cookie_read(sk);
-	__u8 flag = 0;
+	__u8 flag;
+	__u64 key;
 
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
-	if (!cookie) {
-		cookie = (__u64)sk;
-		flag = TS_F_COOKIE_PTR;
-	}
-	return handle_set_state(sk, cookie, flag, ctx->oldstate, ctx->newstate, false);
+	key = sock_key(sk, false, &flag);
+	return handle_set_state(sk, key, flag, ctx->oldstate, ctx->newstate, false);
 }
 
 /*
  * accept()/accept4() returned fd: find the struct socket behind the fd in the current task's
  * file table and report its cookie with the accepting process (the owner of a passive socket).
+ * bpf_get_current_task() and probe reads rather than bpf_get_current_task_btf(), which needs
+ * Linux 5.11: once per accepted connection, the difference does not show.
  */
 static __always_inline int handle_accept(long fd)
 {
@@ -434,14 +464,15 @@ static __always_inline int handle_accept(long fd)
 	struct sock *sk;
 	struct ts_record *e;
 	void *ring;
+	__u8 flag;
 
 	if (fd < 0)
 		return 0;
-	task = bpf_get_current_task_btf();
-	fdt = task->files->fdt;
-	if (fd >= fdt->max_fds)
+	task = (struct task_struct *)bpf_get_current_task();
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
 		return 0;
-	fdarray = fdt->fd;
+	fdarray = BPF_CORE_READ(fdt, fd);
 	if (bpf_core_read(&file, sizeof(file), &fdarray[fd]) || !file)
 		return 0;
 	sock = BPF_CORE_READ(file, private_data);
@@ -459,12 +490,12 @@ static __always_inline int handle_accept(long fd)
 	e->kind = TS_EV_ACCEPT;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	fill_owner(e, 0);
-	/* Same keying as set_state_tp when no cookie exists (classic fallback). */
-	e->cookie = sk_cookie_read(sk);
-	if (!e->cookie) {
-		e->cookie = (__u64)sk;
-		e->flags |= TS_F_COOKIE_PTR;
-	}
+	/*
+	 * The accepted socket has had its cookie since its first state change where the state
+	 * programs can create one; elsewhere the same keying as theirs.
+	 */
+	e->cookie = sock_key(sk, false, &flag);
+	e->flags |= flag;
 	e->aux = fd;
 	record_submit(e, ring, RECORD_SIZE(0, true));
 	return 0;
@@ -548,8 +579,12 @@ static __always_inline bool fill_reset_recipient(struct ts_record *e, const stru
 	return true;
 }
 
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb, int reason)
+/*
+ * A reset this host sends. `reason` is the kernel's enum sk_rst_reason where the tracepoint has
+ * it (Linux 6.10+), else ~0.
+ */
+static __always_inline int handle_send_reset(const struct sock *sk, const struct sk_buff *skb,
+					     __u32 reason)
 {
 	struct ts_record *e;
 	void *ring;
@@ -576,6 +611,19 @@ int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb, i
 		fill_reset_recipient(e, skb);
 	record_submit(e, ring, RECORD_SIZE(AF_INET6, false));
 	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb, int reason)
+{
+	return handle_send_reset(sk, skb, reason);
+}
+
+/* Before Linux 6.10 the tracepoint has no reason argument: reading one is refused. */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(send_reset_btf2, const struct sock *sk, const struct sk_buff *skb)
+{
+	return handle_send_reset(sk, skb, ~0u);
 }
 
 SEC("tp_btf/tcp_receive_reset")

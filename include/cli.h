@@ -54,5 +54,6 @@ const char *cli_bad_option(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -11,6 +11,8 @@ extern bool log_verbose;
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a warning line. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a line of information (what runs, how). */
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print only with --verbose. */
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

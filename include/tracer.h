@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "hooks.h"
+
 /* Called for each ring buffer record, in order. */
 typedef void (*tracer_event_fn)(void *ctx, void *data, size_t size);
 /* Called for the records of a batch before they are processed (to prefetch); may be NULL. */
@@ -50,6 +52,8 @@ __u64 tracer__lost_recursion(const struct tracer *t);
 double tracer__ring_peak_fill(const struct tracer *t);
 /* "tp_btf" or "tracepoint": how inet_sock_set_state is attached. */
 const char *tracer__mode(const struct tracer *t);
+/* How every hook is attached (HOOK_COUNT entries), valid while t is. */
+const struct hook_status *tracer__hooks(const struct tracer *t);
 /* Check a --ringbuf-kb value: returns 0 or -EINVAL with a reason in err. */
 int tracer__check_ringbuf_kb(long kb, char *err, size_t errlen);
 

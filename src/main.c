@@ -15,6 +15,7 @@ static const char main_usage[] =
 	"  serve      run the exporter: Prometheus /metrics, /healthz (the main job)\n"
 	"  trace      stream TCP state transitions and events, one line each\n"
 	"  snapshot   observe for a moment and print the socket accounting once\n"
+	"  check      what this kernel supports of every hook, and whether tcpstate is exact here\n"
 	"  version    print the version\n"
 	"\n"
 	"'tcpstate COMMAND --help' documents each command's options.\n"
@@ -29,6 +30,7 @@ static const struct command commands[] = {
 	{ "trace", cmd_trace },
 	{ "snapshot", cmd_snapshot },
 	{ "serve", cmd_serve },
+	{ "check", cmd_check },
 };
 
 int main(int argc, char **argv)
@@ -48,7 +50,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	log_err("unknown command '%s' (commands: serve, trace, snapshot, version; see "
+	log_err("unknown command '%s' (commands: serve, trace, snapshot, check, version; see "
 		"'tcpstate --help')",
 		argv[1]);
 	return EXIT_USAGE;

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
+#include "hooks.h"
 #include "log.h"
 #include "ringbuf_reader.h"
 #include "tcpstate.skel.h"
@@ -22,14 +23,28 @@
 struct tracer {
 	struct tcpstate_bpf *skel;
 	struct rb_reader *rb;
-	int *ring_fds;		/* one ring buffer per possible CPU */
+	int *ring_fds; /* one ring buffer per possible CPU */
 	int nr_rings;
 	__u32 ring_bytes;
-	bool classic;
+	struct kernel_features kf;
+	struct hook_status hooks[HOOK_COUNT];
 };
+
+/*
+ * The program libbpf last warned about ("prog '%s': ..."), which is the one that failed when a
+ * load fails: libbpf stops at the first program the kernel refuses. Set from libbpf_print.
+ */
+static char failed_prog[64];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if (level == LIBBPF_WARN && !strncmp(fmt, "prog '%s': ", 11)) {
+		va_list aq;
+
+		va_copy(aq, ap);
+		snprintf(failed_prog, sizeof(failed_prog), "%s", va_arg(aq, const char *));
+		va_end(aq);
+	}
 	if (!log_verbose || level == LIBBPF_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
@@ -41,8 +56,8 @@ int tracer__check_ringbuf_kb(long kb, char *err, size_t errlen)
 
 	if (kb < page_kb || kb > 1024 * 1024 || (kb & (kb - 1))) {
 		snprintf(err, errlen,
-			 "invalid --ringbuf-kb %ld: must be a power of two between %ld and 1048576", kb,
-			 page_kb);
+			 "invalid --ringbuf-kb %ld: must be a power of two between %ld and 1048576",
+			 kb, page_kb);
 		return -EINVAL;
 	}
 	return 0;
@@ -62,32 +77,18 @@ static const char *privilege_hint(int err)
 	return "";
 }
 
-/* Does this kernel have the bpf_link iterator (5.19+), which find_main_prog needs? */
-static bool have_link_iter(void)
+/* Load exactly the programs the plan wants; none is attached automatically (attach_programs). */
+static void choose_programs(struct tracer *t, struct tcpstate_bpf *skel)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found;
+	size_t n;
+	const struct hook_program *p = hooks__programs(&n);
 
-	if (!btf)
-		return false;
-	found = btf__find_by_name_kind(btf, "bpf_iter__bpf_link", BTF_KIND_STRUCT) > 0;
-	btf__free(btf);
-	return found;
-}
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, p[i].name);
 
-/* Pick tp_btf or classic programs: only inet_sock_set_state has a classic variant. */
-static void choose_programs(struct tcpstate_bpf *skel, bool classic)
-{
-	bpf_program__set_autoload(skel->progs.find_main_prog, !classic && have_link_iter());
-	bpf_program__set_autoattach(skel->progs.find_main_prog, false);
-	bpf_program__set_autoload(skel->progs.set_state_btf, !classic);
-	bpf_program__set_autoload(skel->progs.set_state_nested, !classic);
-	bpf_program__set_autoload(skel->progs.set_state_tp, classic);
-	bpf_program__set_autoload(skel->progs.retransmit_btf, !classic);
-	bpf_program__set_autoload(skel->progs.retransmit_synack_btf, !classic);
-	bpf_program__set_autoload(skel->progs.send_reset_btf, !classic);
-	bpf_program__set_autoload(skel->progs.receive_reset_btf, !classic);
-	bpf_program__set_autoload(skel->progs.error_report_btf, !classic);
+		if (prog)
+			bpf_program__set_autoload(prog, hooks__wants(t->hooks, &p[i]));
+	}
 }
 
 /*
@@ -115,8 +116,9 @@ static int create_rings(struct tracer *t, const struct tracer_opts *o)
 	int n = libbpf_num_possible_cpus(), err;
 
 	if (n <= 0) {
-		log_err("cannot count this machine's CPUs from /sys/devices/system/cpu/possible: %s",
-			strerror(n ? -n : EINVAL));
+		log_err(
+		    "cannot count this machine's CPUs from /sys/devices/system/cpu/possible: %s",
+		    strerror(n ? -n : EINVAL));
 		return n ? n : -EINVAL;
 	}
 	t->ring_fds = malloc((size_t)n * sizeof(*t->ring_fds));
@@ -143,7 +145,7 @@ static int create_rings(struct tracer *t, const struct tracer_opts *o)
 	return 0;
 }
 
-static struct tcpstate_bpf *open_and_load(struct tracer *t, bool classic, int *err)
+static struct tcpstate_bpf *open_and_load(struct tracer *t, int *err)
 {
 	struct tcpstate_bpf *skel = tcpstate_bpf__open();
 
@@ -157,9 +159,11 @@ static struct tcpstate_bpf *open_and_load(struct tracer *t, bool classic, int *e
 	 * are powers of two, so this is one too, as the BPF side needs.
 	 */
 	skel->rodata->wakeup_bytes = t->ring_bytes / 8;
+	skel->rodata->cookie_helper = t->kf.cookie_helper;
 	bpf_map__set_max_entries(skel->maps.events, (__u32)t->nr_rings);
 	bpf_map__set_inner_map_fd(skel->maps.events, t->ring_fds[0]); /* the template */
-	choose_programs(skel, classic);
+	choose_programs(t, skel);
+	failed_prog[0] = 0;
 	*err = -tcpstate_bpf__load(skel);
 	for (__u32 i = 0; !*err && i < (__u32)t->nr_rings; i++)
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.events), &i, &t->ring_fds[i], 0))
@@ -201,40 +205,69 @@ static int check_kernel(void)
 	return 0;
 }
 
-static int load_programs(struct tracer *t, const struct tracer_opts *o)
+/*
+ * Attach every loaded program but the iterator, in the skeleton's order (the order programs on
+ * one tracepoint run in), each link kept where the skeleton destroys it. On failure names the
+ * program in failed_prog and returns -errno.
+ */
+static int attach_programs(struct tracer *t)
 {
-	int err = -create_rings(t, o);
+	struct bpf_object_skeleton *s = t->skel->skeleton;
 
-	if (err)
-		return -err;
-	if (!o->force_tracepoint)
-		t->skel = open_and_load(t, false, &err);
-	/* Without privilege the fallback would fail the same way: say so once. */
-	if (!t->skel && (privileged() || (err != EPERM && err != EACCES))) {
-		if (!o->force_tracepoint)
-			log_debug("tp_btf programs did not load (%s); using classic tracepoints",
-				  strerror(err));
-		t->classic = true;
-		t->skel = open_and_load(t, true, &err);
-	}
-	if (!t->skel) {
-		log_err("cannot load BPF programs: %s%s", strerror(err), privilege_hint(err));
-		return -err;
+	for (int i = 0; i < s->prog_cnt; i++) {
+		struct bpf_program *prog = *s->progs[i].prog;
+
+		if (!bpf_program__autoload(prog) ||
+		    bpf_program__expected_attach_type(prog) == BPF_TRACE_ITER)
+			continue;
+		*s->progs[i].link = bpf_program__attach(prog);
+		if (!*s->progs[i].link) {
+			snprintf(failed_prog, sizeof(failed_prog), "%s", bpf_program__name(prog));
+			return -errno;
+		}
 	}
 	return 0;
 }
 
-static int attach_programs(struct tracer *t)
+/* A load or attach failure that no fallback can help with: say so and give up. */
+static int give_up(int err, const char *what)
 {
-	int err = tcpstate_bpf__attach(t->skel);
+	log_err("cannot %s BPF programs: %s%s", what, strerror(err), privilege_hint(err));
+	return -err;
+}
 
-	if (err) {
-		log_err("cannot attach BPF programs to the sock, tcp and syscalls tracepoints: "
-			"%s%s (run with --verbose to see which)",
-			strerror(-err), privilege_hint(-err));
-		return err;
+/*
+ * Load and attach the plan's programs. When the kernel refuses one, that program's hook moves to
+ * its next best attachment (hooks__fall_back) and everything is loaded again: a hook the kernel
+ * rejects costs only that hook.
+ */
+static int load_programs(struct tracer *t)
+{
+	for (int tries = 0; tries <= HOOK_COUNT * 2; tries++) {
+		const char *what = "load";
+		enum ts_hook h;
+		int err;
+
+		t->skel = open_and_load(t, &err);
+		if (t->skel) {
+			what = "attach";
+			err = -attach_programs(t);
+			if (!err)
+				return 0;
+			tcpstate_bpf__destroy(t->skel);
+			t->skel = NULL;
+		}
+		h = failed_prog[0] ? hooks__of_program(failed_prog) : HOOK_COUNT;
+		if (h == HOOK_COUNT || ((err == EPERM || err == EACCES) && !privileged()))
+			return give_up(err, what);
+		if (!hooks__fall_back(&t->kf, t->hooks, h, err)) {
+			log_err("cannot trace %s: %s%s", hooks__name(h), t->hooks[h].note,
+				privilege_hint(err));
+			return -err;
+		}
+		log_debug("hook %s: %s (%s)", hooks__name(h), t->hooks[h].note, failed_prog);
 	}
-	return 0;
+	return give_up(ELOOP, "load");
 }
 
 /*
@@ -243,20 +276,20 @@ static int attach_programs(struct tracer *t)
  */
 static void find_main_prog(struct tracer *t)
 {
-	struct bpf_prog_info info = { 0 };
+	struct bpf_prog_info info = {0};
 	__u32 len = sizeof(info);
 	struct bpf_link *link;
 	char buf[64];
 	int fd;
 
-	if (t->classic || bpf_program__fd(t->skel->progs.find_main_prog) < 0)
+	if (t->hooks[HOOK_NESTED].attach != HOOK_ITER)
 		return;
 	if (bpf_obj_get_info_by_fd(bpf_program__fd(t->skel->progs.set_state_btf), &info, &len))
-		return;
+		goto out_fall_back;
 	t->skel->bss->main_prog_id = info.id;
 	link = bpf_program__attach_iter(t->skel->progs.find_main_prog, NULL);
 	if (!link)
-		return;
+		goto out_fall_back;
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd >= 0) {
 		while (read(fd, buf, sizeof(buf)) > 0)
@@ -264,9 +297,32 @@ static void find_main_prog(struct tracer *t)
 		close(fd);
 	}
 	bpf_link__destroy(link);
-	log_debug("nested state changes: %s", t->skel->bss->main_active_pcpu
-						      ? "exact (bpf_prog->active)"
-						      : "busy mark (set_state_btf's link not found)");
+	if (t->skel->bss->main_active_pcpu)
+		return;
+	errno = ENOENT; /* set_state_btf's link was not found */
+out_fall_back:
+	hooks__fall_back(&t->kf, t->hooks, HOOK_NESTED, errno);
+}
+
+/* What this kernel offers, and the plan: the best attachment of every hook. */
+static void plan_hooks(struct tracer *t, const struct tracer_opts *o)
+{
+	hooks__probe(&t->kf, NULL, NULL);
+	/* forced: no program creates cookies, so that every key is made the same way */
+	t->kf.cookie_helper = !o->force_tracepoint && hooks__probe_cookie_helper();
+	hooks__plan(&t->kf, o->force_tracepoint, t->hooks);
+}
+
+/* One summary line; with --verbose one line per hook. */
+static void report_hooks(const struct tracer *t)
+{
+	char line[512];
+
+	for (int h = 0; h < HOOK_COUNT; h++)
+		log_debug("hook %-22s %-10s %s", hooks__name(h),
+			  hooks__attach_name(t->hooks[h].attach), t->hooks[h].note);
+	hooks__summary(t->hooks, line, sizeof(line));
+	log_info("%s", line);
 }
 
 struct tracer *tracer__start(const struct tracer_opts *o)
@@ -279,16 +335,19 @@ struct tracer *tracer__start(const struct tracer_opts *o)
 	libbpf_set_print(libbpf_print);
 	err = check_kernel();
 	if (!err)
-		err = load_programs(t, o);
-	if (!err)
 		err = ensure_tracefs();
 	if (!err)
-		err = attach_programs(t);
-	if (!err)
-		find_main_prog(t);
+		err = create_rings(t, o);
 	if (!err) {
-		t->rb = rb_reader__new(t->ring_fds, t->nr_rings, o->on_event, o->prefetch,
-				       o->ctx);
+		plan_hooks(t, o);
+		err = load_programs(t);
+	}
+	if (!err) {
+		find_main_prog(t);
+		report_hooks(t);
+	}
+	if (!err) {
+		t->rb = rb_reader__new(t->ring_fds, t->nr_rings, o->on_event, o->prefetch, o->ctx);
 		if (!t->rb) {
 			err = -errno;
 			log_err("cannot set up the ring buffer reader: %s", strerror(errno));
@@ -347,7 +406,7 @@ static __u64 percpu_sum(const struct tracer *t, __u32 key)
 
 static __u64 prog_misses(struct bpf_program *prog)
 {
-	struct bpf_prog_info info = { 0 };
+	struct bpf_prog_info info = {0};
 	__u32 len = sizeof(info);
 	int fd = bpf_program__fd(prog);
 
@@ -366,7 +425,8 @@ static __u64 recursion_misses(const struct tracer *t)
 	struct bpf_program *prog;
 	__u64 total = 0, main_misses = 0, covered;
 
-	bpf_object__for_each_program(prog, t->skel->obj) {
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
 		if (prog == t->skel->progs.set_state_nested)
 			continue;
 		if (prog == t->skel->progs.set_state_btf)
@@ -395,5 +455,10 @@ __u64 tracer__lost_ringbuf(const struct tracer *t)
 
 const char *tracer__mode(const struct tracer *t)
 {
-	return t->classic ? "tracepoint" : "tp_btf";
+	return hooks__attach_name(t->hooks[HOOK_SET_STATE].attach);
+}
+
+const struct hook_status *tracer__hooks(const struct tracer *t)
+{
+	return t->hooks;
 }
