@@ -54,6 +54,7 @@ struct tracker_stats {
 	__u64 accept_unmatched;		/* accept of a socket the table did not know */
 	__u64 resets_no_socket;		/* resets sent for packets that matched no socket */
 	__u64 map_full;			/* aggregation map inserts refused */
+	__u64 rekeyed;			/* entries without a cookie matched to a dumped socket */
 };
 
 /* A listener port's aggregates, keyed by (netns, port). */

@@ -15,14 +15,14 @@
 #include "tracer.h"
 
 static const char usage[] =
-    "Usage: tcpstate check [--verbose]\n"
-    "\n"
-    "Loads and attaches every BPF program the way `serve` would, then detaches, and prints\n"
-    "for each kernel hook how it is attached (tp_btf, tracepoint, iter, mark, off) and what\n"
-    "is lost where it is not complete. Exits 0 when tcpstate can be exact on this kernel\n"
-    "(right socket, owner and tuple for every socket), 1 when it cannot or cannot load.\n"
-    "\n"
-    "  -v, --verbose   show libbpf's messages and each fallback as it happens\n";
+	"Usage: tcpstate check [--verbose]\n"
+	"\n"
+	"Loads and attaches every BPF program the way `serve` would, then detaches, and prints\n"
+	"for each kernel hook how it is attached (tp_btf, tracepoint, iter, mark, off) and what\n"
+	"is lost where it is not complete. Exits 0 when tcpstate can be exact on this kernel\n"
+	"(right socket, owner and tuple for every socket), 1 when it cannot or cannot load.\n"
+	"\n"
+	"  -v, --verbose   show libbpf's messages and each fallback as it happens\n";
 
 static void on_event(void *ctx, void *data, size_t size)
 {
@@ -66,8 +66,11 @@ static int check_unprivileged(void)
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {0}};
-	struct tracer_opts to = {.ringbuf_bytes = 1u << 20, .on_event = on_event};
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct tracer_opts to = { .ringbuf_bytes = 1u << 20, .on_event = on_event };
 	struct tracer *t;
 	struct utsname u;
 	const char *why;

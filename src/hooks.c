@@ -22,39 +22,39 @@ struct hook_info {
 };
 
 static const struct hook_info hook_info[HOOK_COUNT] = {
-    [HOOK_SET_STATE] = {"inet_sock_set_state", "inet_sock_set_state", "sock", 3, NULL,
-			"no state changes: tcpstate cannot run"},
-    [HOOK_NESTED] = {"nested_state_changes", NULL, NULL, 0, NULL,
-		     "state changes nested in an interrupt are lost (and counted)"},
-    [HOOK_ACCEPT] = {"accept", "sys_exit_accept4", "syscalls", 0, NULL,
-		     "accepted sockets stay charged to the listener's owner"},
-    [HOOK_RETRANSMIT] = {"tcp_retransmit_skb", "tcp_retransmit_skb", "tcp", 2, NULL,
-			 "no retransmit counts"},
-    [HOOK_RETRANSMIT_SYNACK] = {"tcp_retransmit_synack", "tcp_retransmit_synack", "tcp", 2, NULL,
-				"no SYN-ACK retransmit counts"},
-    [HOOK_SEND_RESET] = {"tcp_send_reset", "tcp_send_reset", "tcp", 2, NULL,
-			 "no counts of resets sent; TIME_WAIT sockets ended by a reset "
-			 "are found by the next audit"},
-    [HOOK_RECEIVE_RESET] = {"tcp_receive_reset", "tcp_receive_reset", "tcp", 1, NULL,
-			    "no counts of resets received"},
-    [HOOK_ERROR_REPORT] = {"inet_sk_error_report", "inet_sk_error_report", "sock", 1, "Linux 5.14",
-			   "no socket error counts"},
+	[HOOK_SET_STATE] = { "inet_sock_set_state", "inet_sock_set_state", "sock", 3, NULL,
+			     "no state changes: tcpstate cannot run" },
+	[HOOK_NESTED] = { "nested_state_changes", NULL, NULL, 0, NULL,
+			  "state changes nested in an interrupt are lost (and counted)" },
+	[HOOK_ACCEPT] = { "accept", "sys_exit_accept4", "syscalls", 0, NULL,
+			  "accepted sockets stay charged to the listener's owner" },
+	[HOOK_RETRANSMIT] = { "tcp_retransmit_skb", "tcp_retransmit_skb", "tcp", 2, NULL,
+			      "no retransmit counts" },
+	[HOOK_RETRANSMIT_SYNACK] = { "tcp_retransmit_synack", "tcp_retransmit_synack", "tcp", 2,
+				     NULL, "no SYN-ACK retransmit counts" },
+	[HOOK_SEND_RESET] = { "tcp_send_reset", "tcp_send_reset", "tcp", 2, NULL,
+			      "no counts of resets sent; TIME_WAIT sockets ended by a reset are "
+			      "found by the next audit" },
+	[HOOK_RECEIVE_RESET] = { "tcp_receive_reset", "tcp_receive_reset", "tcp", 1, NULL,
+				 "no counts of resets received" },
+	[HOOK_ERROR_REPORT] = { "inet_sk_error_report", "inet_sk_error_report", "sock", 1,
+				"Linux 5.14", "no socket error counts" },
 };
 
 /* In attach order: set_state_btf must come before set_state_nested (tcpstate.bpf.c). */
 static const struct hook_program programs[] = {
-    {"set_state_btf", HOOK_SET_STATE, HOOK_TP_BTF, 0},
-    {"set_state_nested", HOOK_SET_STATE, HOOK_TP_BTF, 0},
-    {"set_state_tp", HOOK_SET_STATE, HOOK_TRACEPOINT, 0},
-    {"find_main_prog", HOOK_NESTED, HOOK_ITER, 0},
-    {"accept4_exit", HOOK_ACCEPT, HOOK_TRACEPOINT, 0},
-    {"accept_exit", HOOK_ACCEPT, HOOK_TRACEPOINT, 0},
-    {"retransmit_btf", HOOK_RETRANSMIT, HOOK_TP_BTF, 0},
-    {"retransmit_synack_btf", HOOK_RETRANSMIT_SYNACK, HOOK_TP_BTF, 0},
-    {"send_reset_btf", HOOK_SEND_RESET, HOOK_TP_BTF, 0},
-    {"send_reset_btf2", HOOK_SEND_RESET, HOOK_TP_BTF, 1},
-    {"receive_reset_btf", HOOK_RECEIVE_RESET, HOOK_TP_BTF, 0},
-    {"error_report_btf", HOOK_ERROR_REPORT, HOOK_TP_BTF, 0},
+	{ "set_state_btf", HOOK_SET_STATE, HOOK_TP_BTF, 0 },
+	{ "set_state_nested", HOOK_SET_STATE, HOOK_TP_BTF, 0 },
+	{ "set_state_tp", HOOK_SET_STATE, HOOK_TRACEPOINT, 0 },
+	{ "find_main_prog", HOOK_NESTED, HOOK_ITER, 0 },
+	{ "accept4_exit", HOOK_ACCEPT, HOOK_TRACEPOINT, 0 },
+	{ "accept_exit", HOOK_ACCEPT, HOOK_TRACEPOINT, 0 },
+	{ "retransmit_btf", HOOK_RETRANSMIT, HOOK_TP_BTF, 0 },
+	{ "retransmit_synack_btf", HOOK_RETRANSMIT_SYNACK, HOOK_TP_BTF, 0 },
+	{ "send_reset_btf", HOOK_SEND_RESET, HOOK_TP_BTF, 0 },
+	{ "send_reset_btf2", HOOK_SEND_RESET, HOOK_TP_BTF, 1 },
+	{ "receive_reset_btf", HOOK_RECEIVE_RESET, HOOK_TP_BTF, 0 },
+	{ "error_report_btf", HOOK_ERROR_REPORT, HOOK_TP_BTF, 0 },
 };
 
 const char *hooks__name(enum ts_hook h)
@@ -64,7 +64,7 @@ const char *hooks__name(enum ts_hook h)
 
 const char *hooks__attach_name(enum hook_attach a)
 {
-	static const char *const names[] = {"off", "tp_btf", "tracepoint", "iter", "mark"};
+	static const char *const names[] = { "off", "tp_btf", "tracepoint", "iter", "mark" };
 
 	return a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
 }
@@ -155,10 +155,10 @@ bool hooks__probe_cookie_helper(void)
 {
 	/* r1 = sk (the first argument); call bpf_get_socket_cookie; return 0 */
 	const struct bpf_insn insns[] = {
-	    {.code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_1, .src_reg = BPF_REG_1},
-	    {.code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_socket_cookie},
-	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
-	    {.code = BPF_JMP | BPF_EXIT},
+	    { .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_1, .src_reg = BPF_REG_1 },
+	    { .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_socket_cookie },
+	    { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+	    { .code = BPF_JMP | BPF_EXIT },
 	};
 	struct btf *btf = btf__load_vmlinux_btf();
 	int id =

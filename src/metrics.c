@@ -32,7 +32,7 @@ enum folded_family { FOLD_PROCESS, FOLD_REMOTE, FOLD_MAX };
 struct metrics {
 	struct session *s;
 	struct metrics_opts o;
-	struct hashmap *admitted; /* group_key -> char: groups with their own series */
+	struct hashmap *admitted;	/* group_key -> char: groups with their own series */
 	__u64 folded[FOLD_MAX];
 	__u64 scrapes;
 	__u64 last_scrape_ns;
@@ -64,17 +64,10 @@ void metrics__free(struct metrics *m)
 }
 
 static const char *const state_label[TCP_MAX_STATES] = {
-    [TCP_ESTABLISHED] = "established",
-    [TCP_SYN_SENT] = "syn_sent",
-    [TCP_SYN_RECV] = "syn_recv",
-    [TCP_FIN_WAIT1] = "fin_wait1",
-    [TCP_FIN_WAIT2] = "fin_wait2",
-    [TCP_TIME_WAIT] = "time_wait",
-    [TCP_CLOSE] = "close",
-    [TCP_CLOSE_WAIT] = "close_wait",
-    [TCP_LAST_ACK] = "last_ack",
-    [TCP_LISTEN] = "listen",
-    [TCP_CLOSING] = "closing",
+	[TCP_ESTABLISHED] = "established", [TCP_SYN_SENT] = "syn_sent", [TCP_SYN_RECV] = "syn_recv",
+	[TCP_FIN_WAIT1] = "fin_wait1",	   [TCP_FIN_WAIT2] = "fin_wait2", [TCP_TIME_WAIT] = "time_wait",
+	[TCP_CLOSE] = "close",		   [TCP_CLOSE_WAIT] = "close_wait", [TCP_LAST_ACK] = "last_ack",
+	[TCP_LISTEN] = "listen",	   [TCP_CLOSING] = "closing",
 };
 
 static void hist_sample(struct prom_writer *w, const char *name, const char *const *labels,
@@ -97,18 +90,17 @@ static void render_states(struct metrics *m, struct prom_writer *w)
 	prom_writer__family(w, "tcpstate_sockets", "gauge",
 			    "TCP sockets on the host (all network namespaces) by state.");
 	for (int s = 1; s <= TCP_CLOSING; s++) {
-		const char *l[] = {"state", state_label[s], NULL};
+		const char *l[] = { "state", state_label[s], NULL };
 
 		if (s != TCP_CLOSE)
 			prom_writer__sample_u64(w, "tcpstate_sockets", l, st->by_state[s]);
 	}
-	prom_writer__family(
-	    w, "tcpstate_netns_sockets", "gauge",
-	    "TCP sockets by network namespace (inode) and state; zero counts omitted.");
+	prom_writer__family(w, "tcpstate_netns_sockets", "gauge",
+			    "TCP sockets by network namespace (inode) and state; zero counts omitted.");
 	while ((v = hashmap__next(nsmap, &it, &key))) {
 		snprintf(ns, sizeof(ns), "%u", *(const __u32 *)key);
 		for (int s = 1; s <= TCP_CLOSING; s++) {
-			const char *l[] = {"netns", ns, "state", state_label[s], NULL};
+			const char *l[] = { "netns", ns, "state", state_label[s], NULL };
 
 			if (v[s] && s != TCP_CLOSE)
 				prom_writer__sample_u64(w, "tcpstate_netns_sockets", l, v[s]);
@@ -124,7 +116,7 @@ static void render_transitions(struct metrics *m, struct prom_writer *w)
 			    "TCP state transitions seen, by old and new state.");
 	for (int a = 1; a < TCP_MAX_STATES; a++)
 		for (int b = 1; b < TCP_MAX_STATES; b++) {
-			const char *l[] = {"from", state_label[a], "to", state_label[b], NULL};
+			const char *l[] = { "from", state_label[a], "to", state_label[b], NULL };
 
 			if (st->transitions[a][b])
 				prom_writer__sample_u64(w, "tcpstate_state_transitions_total", l,
@@ -198,8 +190,8 @@ static void group_add(struct group *g, const struct proc_entry *p)
 static struct hashmap *groups_build(struct metrics *m)
 {
 	struct proc_table *pt = tracker__procs(m->s->tracker);
-	struct hashmap *g =
-	    hashmap__new(sizeof(struct group_key), sizeof(struct group), m->o.max_groups + 2);
+	struct hashmap *g = hashmap__new(sizeof(struct group_key), sizeof(struct group),
+					 m->o.max_groups + 2);
 	struct proc_entry *p;
 	__u32 it = 0;
 
@@ -224,7 +216,7 @@ static struct hashmap *groups_build(struct metrics *m)
 	}
 	it = 0;
 	while ((p = proc_table__next_retired(pt, &it))) {
-		struct group_key k = {.cgroup = p->cgroup};
+		struct group_key k = { .cgroup = p->cgroup };
 		struct group *v;
 		bool created;
 
@@ -314,7 +306,7 @@ static void render_group_close_wait(struct prom_writer *w, struct hashmap *g, __
 
 static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 {
-	static const char *const rk[TS_RETRANS_KIND_MAX] = {"syn", "rto", "fast", "synack"};
+	static const char *const rk[TS_RETRANS_KIND_MAX] = { "syn", "rto", "fast", "synack" };
 	const struct group_key *k;
 	struct group *v;
 	__u32 it = 0;
@@ -337,8 +329,7 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 			l[n] = "kind";
 			l[n + 1] = rk[r];
 			l[n + 2] = NULL;
-			prom_writer__sample_u64(w, "tcpstate_retransmits_total", l,
-						v->sum.retrans[r]);
+			prom_writer__sample_u64(w, "tcpstate_retransmits_total", l, v->sum.retrans[r]);
 		}
 	}
 	prom_writer__family(w, "tcpstate_resets_sent_total", "counter",
@@ -349,8 +340,7 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 
 		group_labels(k, pid, sizeof(pid), l);
 		if (v->sum.resets_sent)
-			prom_writer__sample_u64(w, "tcpstate_resets_sent_total", l,
-						v->sum.resets_sent);
+			prom_writer__sample_u64(w, "tcpstate_resets_sent_total", l, v->sum.resets_sent);
 	}
 	prom_writer__family(w, "tcpstate_resets_received_total", "counter",
 			    "Resets received on sockets of the process group.");
@@ -375,9 +365,9 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 			;
 		for (int i = 0; i < PROC_ERR_SLOTS && v->sum.errors[i].count; i++) {
 			l[n] = "errno";
-			l[n + 1] = v->sum.errors[i].err < 0
-				       ? "other"
-				       : errno_name(v->sum.errors[i].err, ebuf, sizeof(ebuf));
+			l[n + 1] = v->sum.errors[i].err < 0 ?
+					   "other" :
+					   errno_name(v->sum.errors[i].err, ebuf, sizeof(ebuf));
 			l[n + 2] = NULL;
 			prom_writer__sample_u64(w, "tcpstate_socket_errors_total", l,
 						v->sum.errors[i].count);
@@ -441,30 +431,29 @@ static void render_time_wait(struct metrics *m, struct prom_writer *w)
 		return;
 	while ((c = hashmap__next(rm, &it, &key))) {
 		total++;
-		other += top_insert(v, &n, m->o.max_remotes, (struct remote_top){key, *c});
+		other += top_insert(v, &n, m->o.max_remotes, (struct remote_top){ key, *c });
 	}
 	m->folded[FOLD_REMOTE] = total - n;
 	prom_writer__family(w, "tcpstate_time_wait_sockets", "gauge",
 			    "TIME_WAIT sockets of active opens by network namespace and remote "
 			    "endpoint: the top --max-remotes, the rest in remote=\"other\".");
 	for (__u32 i = 0; i < n; i++) {
-		const char *l[] = {"netns", ns, "remote", ep, NULL};
+		const char *l[] = { "netns", ns, "remote", ep, NULL };
 
 		snprintf(ns, sizeof(ns), "%u", v[i].k->netns);
 		endpoint_format(v[i].k->family, v[i].k->addr, v[i].k->port, true, ep, sizeof(ep));
 		prom_writer__sample_u64(w, "tcpstate_time_wait_sockets", l, v[i].n);
 	}
 	if (total > n) {
-		const char *l[] = {"netns", "other", "remote", "other", NULL};
+		const char *l[] = { "netns", "other", "remote", "other", NULL };
 
 		prom_writer__sample_u64(w, "tcpstate_time_wait_sockets", l, other);
 	}
-	prom_writer__family(
-	    w, "tcpstate_time_wait_port_range_ratio", "gauge",
-	    "TIME_WAIT sockets towards a remote endpoint divided by the size of the "
-	    "local ephemeral port range: 1 means new connections to it will fail.");
+	prom_writer__family(w, "tcpstate_time_wait_port_range_ratio", "gauge",
+			    "TIME_WAIT sockets towards a remote endpoint divided by the size of the "
+			    "local ephemeral port range: 1 means new connections to it will fail.");
 	for (__u32 i = 0; i < n; i++) {
-		const char *l[] = {"netns", ns, "remote", ep, NULL};
+		const char *l[] = { "netns", ns, "remote", ep, NULL };
 
 		snprintf(ns, sizeof(ns), "%u", v[i].k->netns);
 		endpoint_format(v[i].k->family, v[i].k->addr, v[i].k->port, true, ep, sizeof(ep));
@@ -490,21 +479,19 @@ static void render_ports(struct metrics *m, struct prom_writer *w)
 	prom_writer__family(w, "tcpstate_listener_close_wait_sockets", "gauge",
 			    "Accepted sockets in CLOSE_WAIT, by listening port.");
 	while ((p = hashmap__next(pm, &it, (const void **)&k))) {
-		const char *l[] = {"netns", ns, "port", port, NULL};
+		const char *l[] = { "netns", ns, "port", port, NULL };
 
 		if (!p->close_wait)
 			continue;
 		snprintf(ns, sizeof(ns), "%u", k->netns);
 		snprintf(port, sizeof(port), "%u", k->port);
-		prom_writer__sample_u64(w, "tcpstate_listener_close_wait_sockets", l,
-					p->close_wait);
+		prom_writer__sample_u64(w, "tcpstate_listener_close_wait_sockets", l, p->close_wait);
 	}
-	prom_writer__family(
-	    w, "tcpstate_accept_wait_seconds", "histogram",
-	    "Time from handshake complete to accept() returning, by listening port.");
+	prom_writer__family(w, "tcpstate_accept_wait_seconds", "histogram",
+			    "Time from handshake complete to accept() returning, by listening port.");
 	it = 0;
 	while ((p = hashmap__next(pm, &it, (const void **)&k))) {
-		const char *l[] = {"netns", ns, "port", port, NULL};
+		const char *l[] = { "netns", ns, "port", port, NULL };
 
 		if (!hist__count(&p->accept_wait))
 			continue;
@@ -513,6 +500,7 @@ static void render_ports(struct metrics *m, struct prom_writer *w)
 		hist_sample(w, "tcpstate_accept_wait_seconds", l, &p->accept_wait);
 	}
 }
+
 
 /* Listeners sharing (netns, address, port) (SO_REUSEPORT groups) form one series. */
 struct lgroup_key {
@@ -529,13 +517,12 @@ struct lgroup {
 
 static struct hashmap *listener_groups(struct metrics *m)
 {
-	struct hashmap *g =
-	    hashmap__new(sizeof(struct lgroup_key), sizeof(struct lgroup), 1u << 20);
+	struct hashmap *g = hashmap__new(sizeof(struct lgroup_key), sizeof(struct lgroup), 1u << 20);
 	const struct listener_info *li;
 	__u32 it = 0;
 
 	while (g && (li = listeners__next(m->s->listeners, &it))) {
-		struct lgroup_key k = {.netns = li->netns, .port = li->port, .family = li->family};
+		struct lgroup_key k = { .netns = li->netns, .port = li->port, .family = li->family };
 		struct lgroup *v;
 		bool created;
 
@@ -560,18 +547,18 @@ static void render_listener_family(struct metrics *m, struct prom_writer *w, str
 	static const struct {
 		const char *name, *type, *help;
 	} fam[] = {
-	    {"tcpstate_listen_accept_queue", "gauge",
-	     "Connections in the listener's accept queue: handshake done, not accept()ed yet "
-	     "(ss Recv-Q). SO_REUSEPORT groups are summed."},
-	    {"tcpstate_listen_accept_queue_max", "gauge",
-	     "Accept queue limit: the listen() backlog capped by somaxconn (ss Send-Q)."},
-	    {"tcpstate_listen_accept_queue_high", "gauge",
-	     "Highest accept queue length since the previous scrape."},
-	    {"tcpstate_listen_syn_queue", "gauge",
-	     "Half-open connections (SYN received, handshake not complete) of the listener, "
-	     "as counted by the last audit."},
-	    {"tcpstate_listen_drops_total", "counter",
-	     "Packets the listener dropped (sk_drops), mostly accept-queue overflows."},
+		{ "tcpstate_listen_accept_queue", "gauge",
+		  "Connections in the listener's accept queue: handshake done, not accept()ed yet "
+		  "(ss Recv-Q). SO_REUSEPORT groups are summed." },
+		{ "tcpstate_listen_accept_queue_max", "gauge",
+		  "Accept queue limit: the listen() backlog capped by somaxconn (ss Send-Q)." },
+		{ "tcpstate_listen_accept_queue_high", "gauge",
+		  "Highest accept queue length since the previous scrape." },
+		{ "tcpstate_listen_syn_queue", "gauge",
+		  "Half-open connections (SYN received, handshake not complete) of the listener, "
+		  "as counted by the last audit." },
+		{ "tcpstate_listen_drops_total", "counter",
+		  "Packets the listener dropped (sk_drops), mostly accept-queue overflows." },
 	};
 	struct proc_table *pt = tracker__procs(m->s->tracker);
 	const struct lgroup_key *k;
@@ -582,9 +569,8 @@ static void render_listener_family(struct metrics *m, struct prom_writer *w, str
 	prom_writer__family(w, fam[which].name, fam[which].type, fam[which].help);
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
 		struct proc_entry *p = proc_table__find(pt, v->owner);
-		const char *l[] = {"netns", ns,	  "addr", addr,
-				   "port",  port, "comm", p && v->owner ? p->comm : "unknown",
-				   NULL};
+		const char *l[] = { "netns", ns, "addr", addr, "port", port, "comm",
+				    p && v->owner ? p->comm : "unknown", NULL };
 
 		snprintf(ns, sizeof(ns), "%u", k->netns);
 		snprintf(port, sizeof(port), "%u", k->port);
@@ -607,7 +593,7 @@ static void render_listeners(struct metrics *m, struct prom_writer *w)
 	prom_writer__family(w, "tcpstate_netns_listen_overflows_total", "counter",
 			    "Accept queue overflows in the namespace (TcpExt ListenOverflows).");
 	while ((st = listeners__next_netns(m->s->listeners, &it, &netns))) {
-		const char *l[] = {"netns", ns, NULL};
+		const char *l[] = { "netns", ns, NULL };
 
 		snprintf(ns, sizeof(ns), "%u", netns);
 		prom_writer__sample_u64(w, "tcpstate_netns_listen_overflows_total", l,
@@ -618,11 +604,10 @@ static void render_listeners(struct metrics *m, struct prom_writer *w)
 			    "ListenDrops).");
 	it = 0;
 	while ((st = listeners__next_netns(m->s->listeners, &it, &netns))) {
-		const char *l[] = {"netns", ns, NULL};
+		const char *l[] = { "netns", ns, NULL };
 
 		snprintf(ns, sizeof(ns), "%u", netns);
-		prom_writer__sample_u64(w, "tcpstate_netns_listen_drops_total", l,
-					st->listen_drops);
+		prom_writer__sample_u64(w, "tcpstate_netns_listen_drops_total", l, st->listen_drops);
 	}
 }
 
@@ -631,29 +616,28 @@ static void render_listeners(struct metrics *m, struct prom_writer *w)
 static void render_events(struct metrics *m, struct prom_writer *w)
 {
 	static const char *const kinds[TS_EV_KIND_MAX] = {
-	    [TS_EV_STATE] = "state",	       [TS_EV_ACCEPT] = "accept",
-	    [TS_EV_RETRANS] = "retransmit",    [TS_EV_SYNACK_RETRANS] = "synack_retransmit",
-	    [TS_EV_RESET_SENT] = "reset_sent", [TS_EV_RESET_RECV] = "reset_received",
-	    [TS_EV_SOCK_ERROR] = "error",
+		[TS_EV_STATE] = "state",	   [TS_EV_ACCEPT] = "accept",
+		[TS_EV_RETRANS] = "retransmit",	   [TS_EV_SYNACK_RETRANS] = "synack_retransmit",
+		[TS_EV_RESET_SENT] = "reset_sent", [TS_EV_RESET_RECV] = "reset_received",
+		[TS_EV_SOCK_ERROR] = "error",
 	};
 	const struct tracker_stats *st = tracker__stats(m->s->tracker);
 
 	prom_writer__family(w, "tcpstate_events_total", "counter",
 			    "Events received from the kernel, by kind.");
 	for (int k = 1; k < TS_EV_KIND_MAX; k++) {
-		const char *l[] = {"kind", kinds[k], NULL};
+		const char *l[] = { "kind", kinds[k], NULL };
 
 		prom_writer__sample_u64(w, "tcpstate_events_total", l, st->events[k]);
 	}
-	prom_writer__family(
-	    w, "tcpstate_events_lost_total", "counter",
-	    "Events lost: ringbuf_full (kernel could not queue; raise --ringbuf-kb), "
-	    "recursion (the kernel skipped a program run nested in itself on a CPU), "
-	    "invalid (records of unknown kind or size).");
+	prom_writer__family(w, "tcpstate_events_lost_total", "counter",
+			    "Events lost: ringbuf_full (kernel could not queue; raise --ringbuf-kb), "
+			    "recursion (the kernel skipped a program run nested in itself on a CPU), "
+			    "invalid (records of unknown kind or size).");
 	{
-		const char *l1[] = {"reason", "ringbuf_full", NULL};
-		const char *l2[] = {"reason", "recursion", NULL};
-		const char *l3[] = {"reason", "invalid", NULL};
+		const char *l1[] = { "reason", "ringbuf_full", NULL };
+		const char *l2[] = { "reason", "recursion", NULL };
+		const char *l3[] = { "reason", "invalid", NULL };
 
 		prom_writer__sample_u64(w, "tcpstate_events_lost_total", l1,
 					tracer__lost_ringbuf(m->s->tracer));
@@ -661,11 +645,10 @@ static void render_events(struct metrics *m, struct prom_writer *w)
 					tracer__lost_recursion(m->s->tracer));
 		prom_writer__sample_u64(w, "tcpstate_events_lost_total", l3, st->events_bad);
 	}
-	prom_writer__family(
-	    w, "tcpstate_ringbuf_peak_fill_ratio", "gauge",
-	    "The fullest any ring buffer was (0 to 1) when the reader came to drain "
-	    "it, since start: how close tcpstate came to losing events. Near 1, raise "
-	    "--ringbuf-kb.");
+	prom_writer__family(w, "tcpstate_ringbuf_peak_fill_ratio", "gauge",
+			    "The fullest any ring buffer was (0 to 1) when the reader came to drain "
+			    "it, since start: how close tcpstate came to losing events. Near 1, raise "
+			    "--ringbuf-kb.");
 	prom_writer__sample(w, "tcpstate_ringbuf_peak_fill_ratio", NULL,
 			    tracer__ring_peak_fill(m->s->tracer));
 }
@@ -674,7 +657,7 @@ static void render_table(struct metrics *m, struct prom_writer *w)
 {
 	struct sock_table *t = tracker__socks(m->s->tracker);
 	const struct tracker_stats *st = tracker__stats(m->s->tracker);
-	static const char *const fix[AUDIT_FIX_MAX] = {"missing", "stale", "state"};
+	static const char *const fix[AUDIT_FIX_MAX] = { "missing", "stale", "state" };
 
 	prom_writer__family(w, "tcpstate_table_sockets", "gauge", "Sockets in the socket table.");
 	prom_writer__sample_u64(w, "tcpstate_table_sockets", NULL, sock_table__count(t));
@@ -685,14 +668,13 @@ static void render_table(struct metrics *m, struct prom_writer *w)
 			    "Sockets not tracked because the socket table was full.");
 	prom_writer__sample_u64(w, "tcpstate_table_full_total", NULL,
 				sock_table__full(t) + st->map_full +
-				    proc_table__overflow(tracker__procs(m->s->tracker)));
-	prom_writer__family(
-	    w, "tcpstate_audit_corrections_total", "counter",
-	    "Differences the sock_diag audit found and corrected, by state and kind "
-	    "(missing: kernel had it, stale: kernel did not, state: differed).");
+					proc_table__overflow(tracker__procs(m->s->tracker)));
+	prom_writer__family(w, "tcpstate_audit_corrections_total", "counter",
+			    "Differences the sock_diag audit found and corrected, by state and kind "
+			    "(missing: kernel had it, stale: kernel did not, state: differed).");
 	for (int s = 1; s < TCP_MAX_STATES; s++)
 		for (int k = 0; k < AUDIT_FIX_MAX; k++) {
-			const char *l[] = {"state", state_label[s], "kind", fix[k], NULL};
+			const char *l[] = { "state", state_label[s], "kind", fix[k], NULL };
 
 			if (st->corrections[s][k])
 				prom_writer__sample_u64(w, "tcpstate_audit_corrections_total", l,
@@ -711,17 +693,14 @@ static void render_hooks(struct metrics *m, struct prom_writer *w)
 {
 	const struct hook_status *st = tracer__hooks(m->s->tracer);
 
-	prom_writer__family(
-	    w, "tcpstate_hook_info", "gauge",
-	    "Kernel hooks: how each is attached (tp_btf, tracepoint, iter, mark, "
-	    "off) and whether it is complete ('tcpstate check' says what is lost).");
+	prom_writer__family(w, "tcpstate_hook_info", "gauge",
+			    "Kernel hooks: how each is attached (tp_btf, tracepoint, iter, mark, "
+			    "off) and whether it is complete ('tcpstate check' says what is lost).");
 	for (int h = 0; h < HOOK_COUNT; h++) {
 		const char *status = st[h].attach == HOOK_OFF ? "off"
-				     : st[h].degraded	      ? "degraded"
-							      : "complete";
-		const char *l[] = {
-		    "hook",   hooks__name(h), "attach", hooks__attach_name(st[h].attach),
-		    "status", status,	      NULL};
+				     : st[h].degraded ? "degraded" : "complete";
+		const char *l[] = { "hook", hooks__name(h), "attach",
+				    hooks__attach_name(st[h].attach), "status", status, NULL };
 
 		prom_writer__sample_u64(w, "tcpstate_hook_info", l, 1);
 	}
@@ -729,9 +708,9 @@ static void render_hooks(struct metrics *m, struct prom_writer *w)
 
 static void render_self(struct metrics *m, struct prom_writer *w)
 {
-	static const char *const fam[FOLD_MAX] = {"process", "time_wait_remote"};
-	const char *bl[] = {"version", TCPSTATE_VERSION, "attach", tracer__mode(m->s->tracer),
-			    NULL};
+	static const char *const fam[FOLD_MAX] = { "process", "time_wait_remote" };
+	const char *bl[] = { "version", TCPSTATE_VERSION, "attach", tracer__mode(m->s->tracer),
+			     NULL };
 
 	prom_writer__family(w, "tcpstate_scrape_duration_seconds", "gauge",
 			    "Time the previous scrape took to render.");
@@ -741,7 +720,7 @@ static void render_self(struct metrics *m, struct prom_writer *w)
 			    "Series folded into \"other\" by the cardinality limits in this "
 			    "exposition, by family (raise --max-processes / --max-remotes).");
 	for (int f = 0; f < FOLD_MAX; f++) {
-		const char *l[] = {"family", fam[f], NULL};
+		const char *l[] = { "family", fam[f], NULL };
 
 		prom_writer__sample_u64(w, "tcpstate_series_folded", l, m->folded[f]);
 	}

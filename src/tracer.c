@@ -23,7 +23,7 @@
 struct tracer {
 	struct tcpstate_bpf *skel;
 	struct rb_reader *rb;
-	int *ring_fds; /* one ring buffer per possible CPU */
+	int *ring_fds;		/* one ring buffer per possible CPU */
 	int nr_rings;
 	__u32 ring_bytes;
 	struct kernel_features kf;
@@ -56,8 +56,8 @@ int tracer__check_ringbuf_kb(long kb, char *err, size_t errlen)
 
 	if (kb < page_kb || kb > 1024 * 1024 || (kb & (kb - 1))) {
 		snprintf(err, errlen,
-			 "invalid --ringbuf-kb %ld: must be a power of two between %ld and 1048576",
-			 kb, page_kb);
+			 "invalid --ringbuf-kb %ld: must be a power of two between %ld and 1048576", kb,
+			 page_kb);
 		return -EINVAL;
 	}
 	return 0;
@@ -116,9 +116,8 @@ static int create_rings(struct tracer *t, const struct tracer_opts *o)
 	int n = libbpf_num_possible_cpus(), err;
 
 	if (n <= 0) {
-		log_err(
-		    "cannot count this machine's CPUs from /sys/devices/system/cpu/possible: %s",
-		    strerror(n ? -n : EINVAL));
+		log_err("cannot count this machine's CPUs from /sys/devices/system/cpu/possible: %s",
+			strerror(n ? -n : EINVAL));
 		return n ? n : -EINVAL;
 	}
 	t->ring_fds = malloc((size_t)n * sizeof(*t->ring_fds));
@@ -276,7 +275,7 @@ static int load_programs(struct tracer *t)
  */
 static void find_main_prog(struct tracer *t)
 {
-	struct bpf_prog_info info = {0};
+	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info);
 	struct bpf_link *link;
 	char buf[64];
@@ -347,7 +346,8 @@ struct tracer *tracer__start(const struct tracer_opts *o)
 		report_hooks(t);
 	}
 	if (!err) {
-		t->rb = rb_reader__new(t->ring_fds, t->nr_rings, o->on_event, o->prefetch, o->ctx);
+		t->rb = rb_reader__new(t->ring_fds, t->nr_rings, o->on_event, o->prefetch,
+				       o->ctx);
 		if (!t->rb) {
 			err = -errno;
 			log_err("cannot set up the ring buffer reader: %s", strerror(errno));
@@ -406,7 +406,7 @@ static __u64 percpu_sum(const struct tracer *t, __u32 key)
 
 static __u64 prog_misses(struct bpf_program *prog)
 {
-	struct bpf_prog_info info = {0};
+	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info);
 	int fd = bpf_program__fd(prog);
 
@@ -425,8 +425,7 @@ static __u64 recursion_misses(const struct tracer *t)
 	struct bpf_program *prog;
 	__u64 total = 0, main_misses = 0, covered;
 
-	bpf_object__for_each_program(prog, t->skel->obj)
-	{
+	bpf_object__for_each_program(prog, t->skel->obj) {
 		if (prog == t->skel->progs.set_state_nested)
 			continue;
 		if (prog == t->skel->progs.set_state_btf)

@@ -82,6 +82,7 @@ void tracker__free(struct tracker *t)
 	hashmap__free(t->tw_tuples);
 	free(t->tw_filter);
 	hashmap__free(t->audit_gone);
+	hashmap__free(t->audit_uncookied);
 	hashmap__free(t->audit_netns);
 	free(t->tw_q.v);
 	free(t->fw2_q.v);
@@ -307,6 +308,32 @@ void tk_sock_forget(struct tracker *t, struct sock_entry *s)
 		hashmap__upsert(t->audit_gone, &cookie, &created);
 	t->recent[cookie % RECENT_SLOTS] = (struct recent_close){ .cookie = cookie, .owner = s->owner };
 	sock_table__delete(t->socks, cookie);
+}
+
+struct sock_entry *tk_sock_rekey(struct tracker *t, struct sock_entry *s, __u64 key)
+{
+	struct sock_entry keep = *s;
+	bool orphan = s->flags & SE_ORPHAN_FW2, created;
+	struct tuple_key k;
+
+	tk_sock_account(t, s, -1);
+	if (orphan) {
+		tk_tuple_key_of(s, &k);
+		hashmap__delete(t->orphans, &k);
+	}
+	sock_table__delete(t->socks, keep.cookie);
+	s = sock_table__upsert(t->socks, key, &created);
+	if (!s)
+		return NULL; /* counted as table full; the next audit finds it missing */
+	*s = keep;
+	s->cookie = key;
+	s->flags &= ~SE_ORPHAN_FW2;
+	/* the queues' items under the old key no longer find it; fresh ones are pushed */
+	if (orphan)
+		tk_sock_enter_orphan_fw2(t, s, keep.state_since_ns);
+	else
+		tk_sock_enter(t, s, keep.state, keep.state_since_ns);
+	return s;
 }
 
 void tk_set_owner(struct tracker *t, struct sock_entry *s, __u32 pid, const char *comm)
@@ -552,11 +579,16 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 	/*
 	 * A socket being born (connect, listen, a listener's new child) starts afresh: an entry
 	 * under the same key is a previous life (connect() again on the same socket) or, with
-	 * pointer keys of the classic tracepoint, another socket whose end was lost.
+	 * address keys (no cookies), another socket: one whose end was lost, or a closed one whose
+	 * timewait sock lives on under a key of our own until it expires or an audit finds it.
 	 */
 	if (s && (e->oldstate == TCP_CLOSE || e->oldstate == TCP_LISTEN) &&
 	    e->newstate != TCP_CLOSE) {
-		tk_sock_forget(t, s);
+		if (!tk_key_is_cookie(s->cookie) &&
+		    (s->state == TCP_TIME_WAIT || (s->flags & SE_ORPHAN_FW2)))
+			tk_sock_rekey(t, s, TK_KEY_SYNTH | ++t->synth_keys);
+		else
+			tk_sock_forget(t, s);
 		s = NULL;
 	}
 	if (s) {

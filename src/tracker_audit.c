@@ -9,12 +9,80 @@
 
 #include "tracker_int.h"
 
+static void audit_fill_from_diag(struct sock_entry *s, __u32 netns, const struct diag_sock *d)
+{
+	s->netns = netns;
+	s->family = d->family;
+	s->sport = d->sport;
+	s->dport = d->dport;
+	memcpy(s->saddr, d->saddr, 16);
+	memcpy(s->daddr, d->daddr, 16);
+}
+
+static void addr_key_of(const struct sock_entry *s, struct addr_key *k)
+{
+	tk_tuple_key_of(s, &k->t);
+	k->netns = s->netns;
+	k->pad = 0;
+}
+
+/*
+ * Where the kernel side cannot create cookies, entries of sockets nobody gave a cookie are keyed
+ * by address (tk_key_is_cookie). The dump gives every socket a cookie, and the socket's events
+ * carry it from then on: index those entries by namespace and tuple so that the dump's sockets
+ * find them (audit_uncookied_match), not only their cookies. NULL when there are none.
+ */
+static struct hashmap *index_uncookied(struct tracker *t)
+{
+	__u32 n = sock_table__slots(t->socks);
+	struct hashmap *m = NULL;
+
+	for (__u32 i = 0; i < n; i++) {
+		struct sock_entry *s = sock_table__slot(t->socks, i);
+		struct addr_key k;
+		bool created;
+		__u64 *v;
+
+		if (!s->cookie || tk_key_is_cookie(s->cookie))
+			continue;
+		if (!m && !(m = hashmap__new(sizeof(k), sizeof(__u64), t->opts.max_sockets)))
+			return NULL;
+		addr_key_of(s, &k);
+		v = hashmap__upsert(m, &k, &created);
+		if (v)
+			*v = s->cookie;
+	}
+	return m;
+}
+
+/* The entry without a cookie that dumped socket d (in netns) is, moved to d's cookie. */
+static struct sock_entry *audit_uncookied_match(struct tracker *t, __u32 netns,
+						const struct diag_sock *d)
+{
+	struct sock_entry probe = { 0 }, *s;
+	struct addr_key k;
+	__u64 *key;
+
+	if (!t->audit_uncookied)
+		return NULL;
+	audit_fill_from_diag(&probe, netns, d);
+	addr_key_of(&probe, &k);
+	key = hashmap__lookup(t->audit_uncookied, &k);
+	if (!key || !(s = sock_table__lookup(t->socks, *key)))
+		return NULL;
+	hashmap__delete(t->audit_uncookied, &k);
+	t->stats.rekeyed++;
+	return tk_sock_rekey(t, s, d->cookie);
+}
+
 int tracker__audit_begin(struct tracker *t, __u64 now_ns)
 {
 	hashmap__free(t->audit_gone);
 	hashmap__free(t->audit_netns);
+	hashmap__free(t->audit_uncookied);
 	t->audit_gone = hashmap__new(sizeof(__u64), 1, t->opts.max_sockets);
 	t->audit_netns = hashmap__new(sizeof(__u32), 1, MAP_LIMIT);
+	t->audit_uncookied = index_uncookied(t);
 	if (!t->audit_gone || !t->audit_netns)
 		return -ENOMEM;
 	t->auditing = true;
@@ -34,16 +102,6 @@ bool tracker__needs_owner(struct tracker *t, __u64 cookie)
 	/* Only sockets the table does not know: resolving owners scans all of /proc, and an
 	 * ownerless socket the table knows would otherwise cost that scan at every audit. */
 	return !sock_table__lookup(t->socks, cookie);
-}
-
-static void audit_fill_from_diag(struct sock_entry *s, __u32 netns, const struct diag_sock *d)
-{
-	s->netns = netns;
-	s->family = d->family;
-	s->sport = d->sport;
-	s->dport = d->dport;
-	memcpy(s->saddr, d->saddr, 16);
-	memcpy(s->daddr, d->daddr, 16);
 }
 
 /* When did a dumped socket enter its state? Exact for TIME_WAIT, else "now" (a lower bound). */
@@ -94,6 +152,8 @@ void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *
 	if (!d->cookie || d->state >= TCP_MAX_STATES || !d->state)
 		return;
 	s = sock_table__lookup(t->socks, d->cookie);
+	if (!s)
+		s = audit_uncookied_match(t, netns, d);
 	if (!s) {
 		if (hashmap__lookup(t->audit_gone, &d->cookie))
 			return; /* closed by an event after the dump saw it */
@@ -174,6 +234,8 @@ void tracker__audit_end(struct tracker *t, __u64 now_ns)
 		tk_sock_forget(t, s);
 	}
 	free(stale);
+	hashmap__free(t->audit_uncookied);
+	t->audit_uncookied = NULL;
 	t->auditing = false;
 	t->stats.audits++;
 	t->stats.audit_last_ns = now_ns - t->audit_start_ns;

@@ -76,7 +76,32 @@ struct tracker {
 	__u64 audit_start_ns;
 	struct hashmap *audit_gone;	/* cookies deleted by events during the audit */
 	struct hashmap *audit_netns;	/* namespaces dumped completely */
+	struct hashmap *audit_uncookied; /* addr_key -> key of entries not keyed by a cookie */
+	__u64 synth_keys;		/* keys of our own handed out (tk_key_is_cookie) */
 };
+
+/*
+ * Keys that are not socket cookies: a socket's kernel address, where the kernel side cannot
+ * create cookies (TS_F_COOKIE_PTR; x86-64 and arm64 kernel addresses have the top bits set),
+ * or a key of our own for a timewait entry whose full socket's address was reused by a new
+ * socket. Cookies count up from 1 and stay far below.
+ */
+#define TK_KEY_SYNTH (1ull << 62)
+
+static inline bool tk_key_is_cookie(__u64 key)
+{
+	return key < TK_KEY_SYNTH;
+}
+
+/* Namespace and 4-tuple: what matches a dumped socket to an entry without its cookie. */
+struct addr_key {
+	struct tuple_key t;
+	__u32 netns;
+	__u32 pad;
+};
+
+/* Move entry s to key (a free one); its counts and queues follow. Returns the moved entry. */
+struct sock_entry *tk_sock_rekey(struct tracker *t, struct sock_entry *s, __u64 key);
 
 /* Upsert into an aggregation map, counting refusals in stats.map_full. */
 void *tk_map_upsert(struct tracker *t, struct hashmap *m, const void *key);

@@ -13,8 +13,8 @@
 static struct kernel_features kernel_6_18(void)
 {
 	struct kernel_features kf = {
-	    .btf = true, .cookie_helper = true, .link_iter = true, .prog_active = true};
-	static const int args[HOOK_COUNT] = {3, -1, -1, 3, 2, 3, 1, 1};
+	    .btf = true, .cookie_helper = true, .link_iter = true, .prog_active = true };
+	static const int args[HOOK_COUNT] = {3, -1, -1, 3, 2, 3, 1, 1 };
 
 	for (int h = 0; h < HOOK_COUNT; h++) {
 		kf.tp_args[h] = args[h];

@@ -420,6 +420,58 @@ static void test_audit_shows_the_port_of_a_waiting_connect(void)
 	tracker__free(t);
 }
 
+static struct diag_sock dumped(__u64 cookie, int state, __u16 sport, __u16 dport)
+{
+	struct diag_sock d = { .cookie = cookie, .inode = 0, .state = state, .family = AF_INET,
+			       .sport = sport, .dport = dport };
+
+	d.saddr[0] = d.daddr[0] = 127;
+	d.saddr[3] = d.daddr[3] = 1;
+	return d;
+}
+
+/*
+ * Kernels whose tracing programs cannot create cookies (before 5.12) key a socket by its address
+ * until a dump gives it a cookie. A new socket at the address of one now in TIME_WAIT does not
+ * end that TIME_WAIT; the next audit finds both entries by tuple under their new cookies.
+ */
+static void test_address_keys_meet_their_cookies_at_the_audit(void)
+{
+	const __u64 addr = 0xffff888012345600ull;
+	struct tracker *t = new_tracker();
+	struct diag_sock tw = dumped(77, TCP_TIME_WAIT, 6000, 80);
+	struct diag_sock est = dumped(78, TCP_ESTABLISHED, 6001, 80);
+
+	tracker__audit_begin(t, 0); /* seeding: nothing there yet */
+	tracker__audit_end(t, 0);
+	client_to_time_wait(t, addr, 6000);
+	state(t, 2 * SEC, addr, TCP_CLOSE, TCP_SYN_SENT, 0, 80, 10, "client", TS_F_OWNER_CTX);
+	state(t, 2 * SEC, addr, TCP_SYN_SENT, TCP_ESTABLISHED, 6001, 80, 0, "", 0);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "TIME_WAIT outlives its socket's address");
+	CHECK_EQ_INT(host(t)[TCP_ESTABLISHED], 1, "the new socket at that address");
+	tracker__audit_begin(t, 3 * SEC);
+	tracker__audit_netns(t, NS);
+	tracker__audit_add(t, NS, &tw, 0);
+	tracker__audit_add(t, NS, &est, 0);
+	tracker__audit_end(t, 3 * SEC);
+	CHECK_EQ_INT(sock_table__count(tracker__socks(t)), 2, "entries after the audit");
+	CHECK_EQ_INT(tracker__stats(t)->rekeyed, 2, "entries matched by tuple");
+	for (int st = 0; st < TCP_MAX_STATES; st++)
+		for (int k = 0; k < AUDIT_FIX_MAX; k++)
+			CHECK_EQ_INT(tracker__stats(t)->corrections[st][k], 0, "no drift");
+	CHECK(sock_table__lookup(tracker__socks(t), 77) && sock_table__lookup(tracker__socks(t), 78),
+	      "entries under the dump's cookies");
+	/* the socket's events carry its cookie now */
+	state(t, 4 * SEC, 78, TCP_ESTABLISHED, TCP_FIN_WAIT1, 6001, 80, 10, "client",
+	      TS_F_OWNER_CTX);
+	CHECK_EQ_INT(host(t)[TCP_ESTABLISHED], 0, "ESTABLISHED after close()");
+	CHECK_EQ_INT(proc_table__find(tracker__procs(t), 10)->states[TCP_FIN_WAIT1], 1,
+		     "owner kept across the new key");
+	tracker__tick(t, SEC + 61 * SEC);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT still expires after 60 s");
+	tracker__free(t);
+}
+
 /* Records that do not decode, or of an unknown kind, are counted and change nothing. */
 static void test_bad_records_counted(void)
 {
@@ -486,4 +538,5 @@ TEST_MAIN("tracker", TL_CASE(test_bad_records_counted), TL_CASE(test_cookie_zero
 	  TL_CASE(test_time_wait_recycling_found_after_many_expire),
 	  TL_CASE(test_reset_to_time_wait_kills_it),
 	  TL_CASE(test_audit_repairs_drift),
-	  TL_CASE(test_audit_shows_the_port_of_a_waiting_connect))
+	  TL_CASE(test_audit_shows_the_port_of_a_waiting_connect),
+	  TL_CASE(test_address_keys_meet_their_cookies_at_the_audit))
