@@ -41,7 +41,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,
 HDRS := $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard bpf/*.h)
 
 .SECONDARY:
-.PHONY: all deps test-deps check test unit bench run install clean vmlinux format
+.PHONY: all deps test-deps check test check-kernels unit bench run install clean vmlinux format
 
 all: $(OUTPUT)/tcpstate
 
@@ -110,6 +110,12 @@ check: test-deps
 	$(Q)python3 tests/run.py --build $(OUTPUT)
 
 test: check
+
+# The integration suite under Debian's kernels in QEMU (tests/vm): KERNELS="5.10 6.1 6.12".
+KERNELS ?= 5.10 6.1 6.12
+check-kernels: test-deps
+	$(Q)$(MAKE) --no-print-directory all unit $(TOOL_BINS) $(BENCH_BINS)
+	$(Q)bash tests/vm/check-kernels.sh --build $(OUTPUT) $(KERNELS)
 
 # Benchmarks: prints a table of figures measured side by side with peers.
 bench: test-deps

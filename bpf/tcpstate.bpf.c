@@ -153,6 +153,24 @@ static __always_inline __u64 sock_key(const struct sock *sk, bool helper, __u8 *
 }
 
 /*
+ * The key of a state change's socket. A listener's new child enters SYN_RECV inside
+ * inet_csk_clone_lock(): on some kernels (6.1, 5.10) before its cookie and remote end are set,
+ * so that it still holds the listener's cookie and tuple, and a cookie created now would be
+ * overwritten. Its remote port is 0 then (a child always has one): name no cookie, flag it, and
+ * let user space tie it to the child's next event.
+ */
+static __always_inline __u64 state_key(const struct sock *sk, int oldstate, int newstate,
+				       bool btf, __u8 *flag)
+{
+	if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV &&
+	    !(btf ? sk->__sk_common.skc_dport : BPF_CORE_READ(sk, __sk_common.skc_dport))) {
+		*flag = TS_F_CHILD_EARLY;
+		return 0;
+	}
+	return sock_key(sk, btf, flag);
+}
+
+/*
  * Fill the socket-derived fields: tuple, family, netns. The addresses go right after the head,
  * TS_ADDR_BYTES(family) of them; the record must have room for them.
  */
@@ -406,7 +424,7 @@ int BPF_PROG(set_state_btf, const struct sock *sk, int oldstate, int newstate)
 	__u32 zero = 0;
 	struct nest_cpu *n = main_active_pcpu ? NULL : bpf_map_lookup_elem(&busy, &zero);
 	__u8 flag;
-	__u64 key = sock_key(sk, true, &flag);
+	__u64 key = state_key(sk, oldstate, newstate, true, &flag);
 
 	if (n)
 		n->mark = 1;
@@ -427,7 +445,7 @@ int BPF_PROG(set_state_nested, const struct sock *sk, int oldstate, int newstate
 	if (!n || !main_prog_skipped(n))
 		return 0;
 	count_drop(TS_NESTED_HANDLED);
-	key = sock_key(sk, true, &flag);
+	key = state_key(sk, oldstate, newstate, true, &flag);
 	return handle_set_state(sk, key, flag, oldstate, newstate, true);
 }
 
@@ -444,7 +462,7 @@ int set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
-	key = sock_key(sk, false, &flag);
+	key = state_key(sk, ctx->oldstate, ctx->newstate, false, &flag);
 	return handle_set_state(sk, key, flag, ctx->oldstate, ctx->newstate, false);
 }
 

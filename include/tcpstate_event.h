@@ -44,6 +44,10 @@ enum ts_retrans_kind {
 				 * (TCP_TIME_WAIT or TCP_FIN_WAIT2), 0 if there is none */
 #define TS_F_SYN_OUT (1u << 6) /* SYN_SENT -> CLOSE after the SYN went out: connect() had made
 				* the tuple its own (a timewait sock it took it from is gone) */
+#define TS_F_CHILD_EARLY (1u << 7) /* LISTEN -> SYN_RECV of a listener's child still holding the
+				    * listener's copied cookie and tuple (kernels before the
+				    * state change moved after the child's setup): cookie 0,
+				    * sport the listener's port; its next event names it */
 
 /* Indexes of the per-CPU counters of map `drops`. */
 enum ts_drop_reason {

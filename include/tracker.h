@@ -55,6 +55,7 @@ struct tracker_stats {
 	__u64 resets_no_socket;		/* resets sent for packets that matched no socket */
 	__u64 map_full;			/* aggregation map inserts refused */
 	__u64 rekeyed;			/* entries without a cookie matched to a dumped socket */
+	__u64 births_unmatched;		/* early child births no later event named */
 };
 
 /* A listener port's aggregates, keyed by (netns, port). */
@@ -93,6 +94,9 @@ struct ev_view {
 	__s64 ns_in_old;		/* -1 if unknown */
 	int timewait;			/* TIME_WAIT or FIN_WAIT2 if the close handed over to a
 					 * timewait sock, else 0 */
+	const struct ev_view *birth;	/* the child's LISTEN -> SYN_RECV, reported only now that
+					 * this event named the child (TS_F_CHILD_EARLY): show it
+					 * first; usually NULL */
 };
 
 struct tracker;

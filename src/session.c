@@ -65,8 +65,11 @@ static void on_record(void *ctx, void *data, size_t size)
 
 	tracker__apply(s->tracker, data, size, s->opts.on_view ? &v : NULL);
 	s->events_seen++;
-	if (s->opts.on_view && v.ev)
+	if (s->opts.on_view && v.ev) {
+		if (v.birth)
+			s->opts.on_view(s->opts.ctx, v.birth);
 		s->opts.on_view(s->opts.ctx, &v);
+	}
 }
 
 static void prefetch_record(void *ctx, const void *data, size_t size)

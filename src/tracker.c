@@ -452,6 +452,7 @@ static void view_fill(struct tracker *t, struct ev_view *v, const struct ts_even
 	v->ev = e;
 	v->ns_in_old = -1;
 	v->timewait = 0;
+	v->birth = NULL;
 	if (!t->want_view)
 		return;
 	if (!s) {
@@ -567,7 +568,79 @@ void tk_tw_recycle_check(struct tracker *t, __u64 cookie)
 	tk_sock_forget(t, old);
 }
 
+static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_view *v);
+
+/* A child born with its listener's cookie (TS_F_CHILD_EARLY): wait for its next event. */
+static void birth_pending(struct tracker *t, const struct ts_event *e)
+{
+	struct pending_birth *b = &t->births[t->births_next++ % BIRTH_SLOTS];
+
+	if (b->ts_ns) {
+		t->stats.births_unmatched++;
+		t->births_pending--;
+	}
+	*b = (struct pending_birth){ .ts_ns = e->ts_ns, .netns = e->netns, .pid = e->pid,
+				     .port = e->sport };
+	t->births_pending++;
+}
+
+/*
+ * Event e of a socket the table does not know leaves SYN_RECV: if a child of a listener on its
+ * namespace and port was born early, that child is this socket. Apply the birth under e's
+ * cookie and tuple first (the view of it goes to t->birth_view). True if there was one.
+ */
+static bool birth_resolve(struct tracker *t, const struct ts_event *e)
+{
+	struct pending_birth *best = NULL;
+
+	for (int i = 0; i < BIRTH_SLOTS; i++) {
+		struct pending_birth *b = &t->births[i];
+
+		if (!b->ts_ns)
+			continue;
+		if (b->ts_ns + BIRTH_MAX_AGE_NS < e->ts_ns) {
+			b->ts_ns = 0;
+			t->births_pending--;
+			t->stats.births_unmatched++;
+		} else if (b->netns == e->netns && b->port == e->sport && b->ts_ns <= e->ts_ns &&
+			   (!best || b->ts_ns < best->ts_ns)) {
+			best = b;
+		}
+	}
+	if (!best)
+		return false;
+	t->birth_ev = *e;
+	t->birth_ev.ts_ns = best->ts_ns;
+	t->birth_ev.pid = best->pid;
+	t->birth_ev.oldstate = TCP_LISTEN;
+	t->birth_ev.newstate = TCP_SYN_RECV;
+	t->birth_ev.flags = 0;
+	best->ts_ns = 0;
+	t->births_pending--;
+	apply_state(t, &t->birth_ev, &t->birth_view);
+	return true;
+}
+
+static void apply_state_known(struct tracker *t, const struct ts_event *e, struct ev_view *v);
+
 static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_view *v)
+{
+	bool born;
+
+	if (e->flags & TS_F_CHILD_EARLY) {
+		birth_pending(t, e);
+		memset(v, 0, sizeof(*v)); /* shown once the child is known */
+		return;
+	}
+	born = t->births_pending && e->oldstate == TCP_SYN_RECV &&
+	       !sock_table__lookup(t->socks, e->cookie) && birth_resolve(t, e);
+	apply_state_known(t, e, v);
+	if (born && t->want_view && v->ev)
+		v->birth = &t->birth_view;
+}
+
+/* A state change whose socket is named by its key (or is unknown). */
+static void apply_state_known(struct tracker *t, const struct ts_event *e, struct ev_view *v)
 {
 	struct sock_entry *s = sock_table__lookup(t->socks, e->cookie);
 	__s64 ns_in_old = -1;
@@ -837,8 +910,13 @@ void tracker__apply_event(struct tracker *t, const struct ts_event *e, struct ev
 	struct ev_view *v = view ? view : &scratch;
 
 	t->want_view = view != NULL;
-	/* Cookie 0 names no socket: only a reset sent with no socket may carry it. */
-	if (!e->kind || e->kind >= TS_EV_KIND_MAX || (!e->cookie && !(e->flags & TS_F_NO_SOCK))) {
+	/*
+	 * Cookie 0 names no socket: only a reset sent with no socket, and a child born before its
+	 * cookie was set, may carry it.
+	 */
+	if (!e->kind || e->kind >= TS_EV_KIND_MAX ||
+	    (!e->cookie && !(e->flags & TS_F_NO_SOCK) &&
+	     !(e->kind == TS_EV_STATE && (e->flags & TS_F_CHILD_EARLY)))) {
 		t->stats.events_bad++;
 		memset(v, 0, sizeof(*v));
 		return;

@@ -54,6 +54,22 @@ struct recent_close {
 	__u32 pad;
 };
 
+/*
+ * Listener children born before the kernel set their cookie (TS_F_CHILD_EARLY), waiting for the
+ * child's next event (SYN_RECV -> ...) on the same namespace and port to name them. Handshakes
+ * complete within microseconds, so a few slots suffice; the oldest is overwritten.
+ */
+#define BIRTH_SLOTS 64
+#define BIRTH_MAX_AGE_NS 10000000000ull
+
+struct pending_birth {
+	__u64 ts_ns;		/* 0: free */
+	__u32 netns;
+	__u32 pid;		/* the task on the CPU (shown by trace as task_pid) */
+	__u16 port;
+	__u16 pad[3];
+};
+
 struct tracker {
 	struct tracker_opts opts;
 	struct recent_close recent[RECENT_SLOTS];
@@ -78,6 +94,10 @@ struct tracker {
 	struct hashmap *audit_netns;	/* namespaces dumped completely */
 	struct hashmap *audit_uncookied; /* addr_key -> key of entries not keyed by a cookie */
 	__u64 synth_keys;		/* keys of our own handed out (tk_key_is_cookie) */
+	struct pending_birth births[BIRTH_SLOTS];
+	__u32 births_next, births_pending;
+	struct ts_event birth_ev;	/* the birth shown with the event that named the child */
+	struct ev_view birth_view;
 };
 
 /*

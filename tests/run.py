@@ -3,7 +3,7 @@
 """tcpstate test runner: unit test binaries, integration tests (real BPF, real sockets in private
 network namespaces) and deployment checks. Ends with one line `N passed, N failed, N skipped`.
 
-Usage: tests/run.py [--build DIR] [--only SUBSTRING] [--unit-only]
+Usage: tests/run.py [--build DIR] [--only SUBSTRING] [--unit-only | --integration-only]
 """
 import argparse
 import glob
@@ -104,13 +104,17 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--only", default="")
     ap.add_argument("--unit-only", action="store_true")
+    ap.add_argument("--integration-only", action="store_true",
+                    help="only the tests that depend on the kernel (tests/vm runs these)")
     args = ap.parse_args()
     build = os.path.join(ROOT, args.build) if not os.path.isabs(args.build) else args.build
     res = Results()
-    run_unit(build, res, args.only)
+    if not args.integration_only:
+        run_unit(build, res, args.only)
     if not args.unit_only:
         run_integration(build, res, args.only)
-        run_deploy(res, args.only)
+        if not args.integration_only:
+            run_deploy(res, args.only)
     if res.skipped:
         print("Skipped:")
         for name, why in res.skipped:

@@ -472,6 +472,48 @@ static void test_address_keys_meet_their_cookies_at_the_audit(void)
 	tracker__free(t);
 }
 
+/*
+ * Before the kernel moved the child's state change after its setup (6.1, 5.10), a listener's
+ * child enters SYN_RECV with the listener's cookie and tuple: the kernel side sends it as an
+ * early birth, and the child's next event names it. The listener stays a listener.
+ */
+static void test_early_child_birth_is_named_by_its_next_event(void)
+{
+	struct tracker *t = new_tracker();
+	struct ts_event est = { .ts_ns = 2 * SEC + 5000, .cookie = 200, .kind = TS_EV_STATE,
+				.oldstate = TCP_SYN_RECV, .newstate = TCP_ESTABLISHED,
+				.family = AF_INET, .sport = 80, .dport = 5000, .netns = NS, .pid = 99 };
+	struct ev_view v;
+
+	est.saddr[0] = est.daddr[0] = 127;
+	est.saddr[3] = est.daddr[3] = 1;
+	state(t, 1 * SEC, 1, TCP_CLOSE, TCP_LISTEN, 80, 0, 20, "server", TS_F_OWNER_CTX);
+	state(t, 2 * SEC, 0, TCP_LISTEN, TCP_SYN_RECV, 80, 0, 99, "noise", TS_F_CHILD_EARLY);
+	CHECK_EQ_INT(tracker__stats(t)->events_bad, 0, "an early birth is not a bad record");
+	CHECK_EQ_INT(host(t)[TCP_LISTEN], 1, "the listener is still listening");
+	CHECK_EQ_INT(host(t)[TCP_SYN_RECV], 0, "the child is not known yet");
+	tracker__apply_event(t, &est, &v);
+	CHECK(v.birth && v.birth->ev, "the birth is shown with the event that named the child");
+	if (v.birth && v.birth->ev) {
+		CHECK_EQ_INT(v.birth->ev->cookie, 200, "birth under the child's cookie");
+		CHECK_EQ_INT(v.birth->ev->oldstate, TCP_LISTEN, "birth from LISTEN");
+		CHECK_EQ_INT(v.birth->ev->ts_ns, 2 * SEC, "birth at its own time");
+		CHECK_EQ_INT(v.birth->dport, 5000, "birth with the child's remote port");
+	}
+	CHECK_EQ_INT(v.ns_in_old, 5000, "time in SYN_RECV since the birth");
+	CHECK_EQ_INT(host(t)[TCP_LISTEN], 1, "listener after the child's handshake");
+	CHECK_EQ_INT(host(t)[TCP_ESTABLISHED], 1, "the child established");
+	CHECK_EQ_INT(tracker__stats(t)->transitions[TCP_LISTEN][TCP_SYN_RECV], 1, "births");
+	CHECK_EQ_INT(proc_table__find(tracker__procs(t), 20)->states[TCP_ESTABLISHED], 1,
+		     "the child is charged to the listener's owner until accepted");
+	/* an unrelated socket leaving SYN_RECV later finds no birth left */
+	est.cookie = 300;
+	est.dport = 5001;
+	tracker__apply_event(t, &est, &v);
+	CHECK(v.birth == NULL, "one birth names one child");
+	tracker__free(t);
+}
+
 /* Records that do not decode, or of an unknown kind, are counted and change nothing. */
 static void test_bad_records_counted(void)
 {
@@ -539,4 +581,5 @@ TEST_MAIN("tracker", TL_CASE(test_bad_records_counted), TL_CASE(test_cookie_zero
 	  TL_CASE(test_reset_to_time_wait_kills_it),
 	  TL_CASE(test_audit_repairs_drift),
 	  TL_CASE(test_audit_shows_the_port_of_a_waiting_connect),
-	  TL_CASE(test_address_keys_meet_their_cookies_at_the_audit))
+	  TL_CASE(test_address_keys_meet_their_cookies_at_the_audit),
+	  TL_CASE(test_early_child_birth_is_named_by_its_next_event))
