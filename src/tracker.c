@@ -623,6 +623,17 @@ static bool birth_resolve(struct tracker *t, const struct ts_event *e)
 
 static void apply_state_known(struct tracker *t, const struct ts_event *e, struct ev_view *v);
 
+/*
+ * Is e's socket one the table has not seen born? With address keys (no cookies) an entry under
+ * the same key in another state than SYN_RECV is an earlier socket at that address.
+ */
+static bool birth_unknown(struct tracker *t, const struct ts_event *e)
+{
+	const struct sock_entry *s = sock_table__lookup(t->socks, e->cookie);
+
+	return !s || (!tk_key_is_cookie(e->cookie) && s->state != TCP_SYN_RECV);
+}
+
 static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_view *v)
 {
 	bool born;
@@ -632,8 +643,8 @@ static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_v
 		memset(v, 0, sizeof(*v)); /* shown once the child is known */
 		return;
 	}
-	born = t->births_pending && e->oldstate == TCP_SYN_RECV &&
-	       !sock_table__lookup(t->socks, e->cookie) && birth_resolve(t, e);
+	born = t->births_pending && e->oldstate == TCP_SYN_RECV && birth_unknown(t, e) &&
+	       birth_resolve(t, e);
 	apply_state_known(t, e, v);
 	if (born && t->want_view && v->ev)
 		v->birth = &t->birth_view;

@@ -35,7 +35,7 @@ for k in "${kernels[@]}"; do
 		total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + ${s:-0}))
 	fi
 	[ "$status" -eq 0 ] || bad=1
-	release=$(cat "${TCPSTATE_VM_CACHE:-/var/cache/tcpstate-vm}/$k/release" 2>/dev/null)
+	release=$(cat "${TCPSTATE_VM_CACHE:-/var/cache/tcpstate/kernels}/$k/release" 2>/dev/null)
 	summary+=$(printf '%-6s %-26s %-40s %5ss' "$k" "$release" "$line" "$secs")$'\n'
 done
 echo "== kernel matrix =="

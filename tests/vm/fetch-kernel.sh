@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Fetch the newest Debian kernel of a series (5.10: bullseye, 6.1: bookworm, 6.12: trixie) from
 # Debian's archive and unpack it under $TCPSTATE_VM_CACHE/<series>/ (default
-# /var/cache/tcpstate-vm): root/boot/vmlinuz-<release> and root/lib/modules/<release> with its
+# /var/cache/tcpstate/kernels): root/boot/vmlinuz-<release> and root/lib/modules/<release> with its
 # modules.dep. The host's apt sources are not touched: a private apt state per suite is kept in
 # the cache, and signatures are checked against the host's Debian archive keyring. Idempotent:
 # an unpacked kernel is not fetched again. Prints the unpacked directory.
 set -euo pipefail
 
 series=${1:-}
-cache=${TCPSTATE_VM_CACHE:-/var/cache/tcpstate-vm}
+cache=${TCPSTATE_VM_CACHE:-/var/cache/tcpstate/kernels}
 case "$series" in
 5.10) suite=bullseye ;;
 6.1) suite=bookworm ;;
