@@ -97,7 +97,8 @@ static const char usage_text[] =
 	"  --backlog N      listen() backlog; default 128 [server]\n"
 	"  --accept MODE    none: never accept (connections stay in the accept queue);\n"
 	"                   all: accept at once; slow: wait --accept-delay-ms before\n"
-	"                   each accept; default all [server]\n"
+	"                   each accept, the first counted from the first connection's\n"
+	"                   arrival; default all [server]\n"
 	"  --accept-delay-ms D\n"
 	"                   delay before each accept of --accept slow; default 100\n"
 	"                   [server]\n"
@@ -636,6 +637,12 @@ static int cmd_server(const struct opts *o, const struct endpoint *ep)
 		goto out_free;
 	}
 	emit("READY pid=%d port=%d", getpid(), port);
+	if (o->accept == ACCEPT_SLOW) {
+		/* the delays measure how long connections wait: start when the first one does */
+		struct pollfd first = { .fd = s.lfd, .events = POLLIN };
+
+		poll(&first, 1, (int)o->timeout_ms);
+	}
 	now = now_ms();
 	s.accept_at = now + (o->accept == ACCEPT_SLOW ? o->accept_delay_ms : 0);
 	s.accept_deadline = s.accept_at + o->timeout_ms;
