@@ -48,7 +48,10 @@ static __always_inline bool tcp_syn_went_out(const struct sock *sk)
  * cookie into the socket's established-hash chain, and only then sets TCP_CLOSE. When the
  * TIME_WAIT table is full (tcp_max_tw_buckets) it closes the socket without one, and the state
  * change looks the same. Returns the timewait sock's substate (TCP_TIME_WAIT or TCP_FIN_WAIT2),
- * 0 if there is none, -1 if this cannot be told (cookie 0, an older kernel, a long chain).
+ * 0 if there is none, -1 if this cannot be told (an older kernel, a long chain). Without a
+ * cookie (kernels whose tracing programs cannot create one) the timewait sock is the one with
+ * the socket's addresses and remote port: the local port reads 0 by now, and the chain is the
+ * 4-tuple's own hash bucket, so another match there would take a hash collision.
  */
 #define TW_CHAIN_SCAN 4
 
@@ -59,13 +62,17 @@ static __always_inline int sk_timewait_substate(const struct sock *sk, __u64 coo
 	struct hlist_nulls_node *n;
 	struct sock_common *c;
 	unsigned long off;
+	__u64 addrs;
 	__u32 hash;
+	__u16 dport;
 
 	if (!bpf_core_field_exists(struct inet_timewait_death_row, hashinfo))
 		return -1;
 	h = BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.tcp_death_row.hashinfo);
-	if (!cookie || !h)
+	if (!h)
 		return -1;
+	addrs = BPF_CORE_READ(sk, __sk_common.skc_addrpair);
+	dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
 	hash = BPF_CORE_READ(sk, __sk_common.skc_hash);
 	bucket = BPF_CORE_READ(h, ehash) + (hash & BPF_CORE_READ(h, ehash_mask));
 	n = BPF_CORE_READ(bucket, chain.first);
@@ -75,7 +82,9 @@ static __always_inline int sk_timewait_substate(const struct sock *sk, __u64 coo
 			return 0;
 		c = (struct sock_common *)((unsigned long)n - off);
 		if (BPF_CORE_READ(c, skc_state) == TCP_TIME_WAIT &&
-		    BPF_CORE_READ(c, skc_cookie.counter) == cookie)
+		    (cookie ? BPF_CORE_READ(c, skc_cookie.counter) == cookie
+			    : BPF_CORE_READ(c, skc_addrpair) == addrs &&
+				      BPF_CORE_READ(c, skc_dport) == dport))
 			return BPF_CORE_READ((struct inet_timewait_sock *)c, tw_substate);
 		n = BPF_CORE_READ(n, next);
 	}

@@ -12,8 +12,13 @@ import threading
 import time
 
 BUILD = "build"
+# Under emulation (tests/vm: QEMU without KVM) everything takes a few times longer: observation
+# windows (--duration) and waits stretch by this factor. 1 on real hardware.
+TIME_SCALE = float(os.environ.get("TCPSTATE_TEST_TIME_SCALE", "1"))
+KERNEL = tuple(int(x) for x in re.match(r"(\d+)\.(\d+)", os.uname().release).groups())
 _procs = []
 _netns = []
+_hooks = None
 
 
 class Skip(Exception):
@@ -107,7 +112,7 @@ class Proc:
 
     def wait_line(self, pattern, timeout=15):
         """Wait for a stdout line matching pattern; returns the match."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIME_SCALE
         rx = re.compile(pattern)
         while True:
             left = deadline - time.monotonic()
@@ -123,7 +128,7 @@ class Proc:
                 return m
 
     def wait_stderr(self, pattern, timeout=15):
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIME_SCALE
         while time.monotonic() < deadline:
             if any(re.search(pattern, l) for l in self.err_lines):
                 return
@@ -154,9 +159,18 @@ def tcpwork(ns, args):
     return Proc(ns.cmd(argv) if ns else argv)
 
 
+def scaled_args(args):
+    """args with the value of --duration stretched by TIME_SCALE."""
+    args = list(args)
+    for i, a in enumerate(args[:-1]):
+        if a == "--duration" and TIME_SCALE != 1:
+            args[i + 1] = f"{float(args[i + 1]) * TIME_SCALE:g}"
+    return args
+
+
 def tcpstate(args, ready=True):
     """Start tcpstate with args; waits until it says it is tracing/serving."""
-    p = Proc([tcpstate_bin()] + list(args))
+    p = Proc([tcpstate_bin()] + scaled_args(args))
     if ready:
         p.wait_stderr(r"tracing TCP|serving|listening on", timeout=30)
     return p
@@ -167,7 +181,7 @@ def json_events(p):
 
 
 def wait_until(fn, timeout=10, interval=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * TIME_SCALE
     last = None
     while time.monotonic() < deadline:
         last = fn()
@@ -193,6 +207,25 @@ def cleanup_all():
                     or not os.path.exists(f"/run/netns/{name}"):
                 break
             time.sleep(0.2)
+
+
+def hooks():
+    """{hook: (attach, status, why)} as `tcpstate check` finds them on this kernel (run once)."""
+    global _hooks
+    if _hooks is None:
+        out = sh([tcpstate_bin(), "check"], check=False, timeout=120).stdout
+        _hooks = {}
+        for line in out.splitlines():
+            parts = line.split(None, 3)
+            if len(parts) >= 3 and parts[2] in ("complete", "degraded", "off"):
+                _hooks[parts[0]] = (parts[1], parts[2], parts[3] if len(parts) > 3 else "")
+    return _hooks
+
+
+def hook_off(name):
+    """Why the hook is not attached on this kernel ("" when it runs)."""
+    attach, status, why = hooks().get(name, ("off", "off", "not reported by tcpstate check"))
+    return f"{name} is off on Linux {os.uname().release}: {why}" if status == "off" else ""
 
 
 def expect_eq(got, want, what):

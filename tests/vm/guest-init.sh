@@ -42,6 +42,8 @@ stty -F "$out" raw -echo 2>/dev/null
 ulimit -l unlimited
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
 export PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8
+# TCG runs the tests' workloads a few times slower: their observation windows stretch with it.
+export TCPSTATE_TEST_TIME_SCALE=${TCPSTATE_TEST_TIME_SCALE:-3}
 
 bash "$job" >"$out" 2>&1 </dev/null
 status=$?
