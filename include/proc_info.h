@@ -35,6 +35,11 @@ void inode_owner_map__free(struct inode_owner_map *m);
  * does not fit in len bytes (NUL included), or the -errno of opening/reading the file.
  */
 int proc__read_comm(const char *proc_root, int pid, char *buf, size_t len);
+/*
+ * The same from the n bytes of a comm file already read (text need not be NUL-terminated): the
+ * bytes up to a final newline, kept as they are (spaces, parentheses, inner newlines, any byte).
+ */
+int proc__parse_comm(const char *text, size_t n, char *buf, size_t len);
 
 /*
  * Copy the cgroup v2 path (the rest of the "0::" line of <proc_root>/<pid>/cgroup, e.g.
@@ -42,6 +47,8 @@ int proc__read_comm(const char *proc_root, int pid, char *buf, size_t len);
  * cgroup v1 host), -ERANGE if it does not fit, or the -errno of reading the file.
  */
 int proc__read_cgroup(const char *proc_root, int pid, char *buf, size_t len);
+/* The same from the NUL-terminated text of a cgroup file already read. */
+int proc__parse_cgroup(const char *text, char *buf, size_t len);
 
 /* Host-wide (per network namespace) listen queue counters from /proc/net/netstat. */
 struct netstat_listen {
@@ -61,6 +68,8 @@ int proc__parse_netstat(const char *text, struct netstat_listen *out);
  * not two ports with lo <= hi, or the -errno of reading the file.
  */
 int proc__read_port_range(const char *proc_root, int *lo, int *hi);
+/* The same from the NUL-terminated text of that file. */
+int proc__parse_port_range(const char *text, int *lo, int *hi);
 
 /*
  * Read a file holding one integer (e.g. /proc/sys/net/ipv4/tcp_fin_timeout); surrounding
@@ -68,5 +77,7 @@ int proc__read_port_range(const char *proc_root, int *lo, int *hi);
  * Returns 0 or -errno.
  */
 int proc__read_int(const char *path, long *out);
+/* The same from NUL-terminated text. */
+int proc__parse_int(const char *text, long *out);
 
 #endif /* TCPSTATE_PROC_INFO_H */

@@ -257,6 +257,15 @@ static int copy_out(char *buf, size_t len, const char *src, size_t n)
 	return 0;
 }
 
+int proc__parse_comm(const char *text, size_t n, char *buf, size_t len)
+{
+	if (!text || !buf || !len)
+		return -EINVAL;
+	if (n > 0 && text[n - 1] == '\n')
+		n--;
+	return copy_out(buf, len, text, n);
+}
+
 int proc__read_comm(const char *proc_root, int pid, char *buf, size_t len)
 {
 	char path[PATH_MAX], text[256];
@@ -271,9 +280,7 @@ int proc__read_comm(const char *proc_root, int pid, char *buf, size_t len)
 	n = read_text(path, text, sizeof(text));
 	if (n < 0)
 		return n == -EFBIG ? -ERANGE : (int)n;
-	if (n > 0 && text[n - 1] == '\n')
-		n--;
-	return copy_out(buf, len, text, (size_t)n);
+	return proc__parse_comm(text, (size_t)n, buf, len);
 }
 
 static const char *next_line(const char *s)
@@ -282,11 +289,22 @@ static const char *next_line(const char *s)
 	return s && s[1] ? s + 1 : NULL;
 }
 
+int proc__parse_cgroup(const char *text, char *buf, size_t len)
+{
+	const char *line;
+
+	if (!text || !buf || !len)
+		return -EINVAL;
+	for (line = *text ? text : NULL; line; line = next_line(line))
+		if (strncmp(line, "0::", 3) == 0)
+			return copy_out(buf, len, line + 3, strcspn(line + 3, "\n"));
+	return -ENOENT;
+}
+
 int proc__read_cgroup(const char *proc_root, int pid, char *buf, size_t len)
 {
 	const size_t size = 64 * 1024;
 	char path[PATH_MAX], *text;
-	const char *line;
 	ssize_t n;
 	int err;
 
@@ -299,13 +317,7 @@ int proc__read_cgroup(const char *proc_root, int pid, char *buf, size_t len)
 	if (!text)
 		return -ENOMEM;
 	n = read_text(path, text, size);
-	err = n < 0 ? (int)n : -ENOENT;
-	for (line = n > 0 ? text : NULL; line; line = next_line(line)) {
-		if (strncmp(line, "0::", 3) == 0) {
-			err = copy_out(buf, len, line + 3, strcspn(line + 3, "\n"));
-			break;
-		}
-	}
+	err = n < 0 ? (int)n : proc__parse_cgroup(text, buf, len);
 	free(text);
 	return err;
 }
@@ -419,11 +431,25 @@ static bool only_space(const char *p)
 	return !*p;
 }
 
+int proc__parse_port_range(const char *text, int *lo, int *hi)
+{
+	const char *p = text;
+	long a, b;
+
+	if (!text || !lo || !hi)
+		return -EINVAL;
+	if (parse_long(&p, &a) || parse_long(&p, &b) || !only_space(p))
+		return -EINVAL;
+	if (a < 1 || b > 65535 || a > b)
+		return -EINVAL;
+	*lo = (int)a;
+	*hi = (int)b;
+	return 0;
+}
+
 int proc__read_port_range(const char *proc_root, int *lo, int *hi)
 {
 	char path[PATH_MAX], text[64];
-	const char *p = text;
-	long a, b;
 	ssize_t n;
 	int len;
 
@@ -435,29 +461,17 @@ int proc__read_port_range(const char *proc_root, int *lo, int *hi)
 	n = read_text(path, text, sizeof(text));
 	if (n < 0)
 		return n == -EFBIG ? -EINVAL : (int)n;
-	if (parse_long(&p, &a) || parse_long(&p, &b) || !only_space(p))
-		return -EINVAL;
-	if (a < 1 || b > 65535 || a > b)
-		return -EINVAL;
-	*lo = (int)a;
-	*hi = (int)b;
-	return 0;
+	return proc__parse_port_range(text, lo, hi);
 }
 
-int proc__read_int(const char *path, long *out)
+int proc__parse_int(const char *text, long *out)
 {
-	const char *p;
-	char text[64];
-	ssize_t n;
+	const char *p = text;
 	long v;
 	int err;
 
-	if (!path || !out)
+	if (!text || !out)
 		return -EINVAL;
-	n = read_text(path, text, sizeof(text));
-	if (n < 0)
-		return n == -EFBIG ? -EINVAL : (int)n;
-	p = text;
 	err = parse_long(&p, &v);
 	if (err)
 		return err;
@@ -465,4 +479,17 @@ int proc__read_int(const char *path, long *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+int proc__read_int(const char *path, long *out)
+{
+	char text[64];
+	ssize_t n;
+
+	if (!path || !out)
+		return -EINVAL;
+	n = read_text(path, text, sizeof(text));
+	if (n < 0)
+		return n == -EFBIG ? -EINVAL : (int)n;
+	return proc__parse_int(text, out);
 }
