@@ -43,7 +43,17 @@ char *endpoint_format(int family, const __u8 addr[16], int port, bool show_port,
 /* Family after unmapping IPv4-mapped IPv6 (AF_INET for ::ffff:a.b.c.d). */
 int addr_effective_family(int family, const __u8 addr[16]);
 
-/* Write s as a JSON string literal (quotes included) with every control character escaped. */
+/*
+ * Length (1 to 4) of the well-formed UTF-8 character at the start of the NUL-terminated s, or 0
+ * if its first byte does not start one (stray continuation byte, overlong form, UTF-16
+ * surrogate, past U+10FFFF, cut short). Never reads past the NUL.
+ */
+size_t utf8_seq_len(const char *s);
+/*
+ * Write s as a JSON string literal (quotes included): valid UTF-8 whatever s holds. Quote and
+ * backslash are backslash-escaped, control characters (and DEL) written as \u00XX, each byte
+ * that is not part of a well-formed UTF-8 character as \ufffd (U+FFFD); the rest is kept.
+ */
 void json_write_string(FILE *f, const char *s);
 /* Same into a buffer; returns the length it needed (like snprintf). */
 size_t json_escape(char *dst, size_t len, const char *s);

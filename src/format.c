@@ -95,6 +95,33 @@ char *endpoint_format(int family, const __u8 addr[16], int port, bool show_port,
 	return buf;
 }
 
+size_t utf8_seq_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned need, cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		need = 1, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		need = 2, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		need = 3, cp = p[0] & 0x07;
+	else
+		return 0; /* a continuation byte, 0xc0/0xc1 (always overlong) or past U+10FFFF */
+	/* The NUL terminator is not a continuation byte: this stops at the end of s. */
+	for (unsigned i = 1; i <= need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0; /* overlong, past U+10FFFF, or a UTF-16 surrogate */
+	return need + 1;
+}
+
 size_t json_escape(char *dst, size_t len, const char *s)
 {
 	size_t n = 0;
@@ -107,17 +134,22 @@ size_t json_escape(char *dst, size_t len, const char *s)
 	} while (0)
 	PUT('"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		size_t seq = utf8_seq_len((const char *)p);
+
 		if (*p == '"' || *p == '\\') {
 			PUT('\\');
 			PUT(*p);
-		} else if (*p < 0x20 || *p == 0x7f) {
+		} else if (*p < 0x20 || *p == 0x7f || !seq) {
 			char esc[8];
 
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			/* A byte that is not UTF-8 becomes U+FFFD, the replacement character. */
+			snprintf(esc, sizeof(esc), "\\u%04x", seq ? *p : 0xfffd);
 			for (int i = 0; esc[i]; i++)
 				PUT(esc[i]);
 		} else {
-			PUT(*p);
+			for (size_t i = 0; i < seq; i++)
+				PUT(p[i]);
+			p += seq - 1;
 		}
 	}
 	PUT('"');

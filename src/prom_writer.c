@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "prom_writer.h"
 
 #define PW_INITIAL_CAP 16384
@@ -103,7 +104,11 @@ static void pw_putc(struct prom_writer *w, char c)
 	pw_put(w, &c, 1);
 }
 
-/* Append s with backslash and newline escaped, and double quotes too when quotes is set. */
+/*
+ * Append s with backslash and newline escaped, and double quotes too when quotes is set. The
+ * text formats are UTF-8 (Prometheus refuses a label value that is not): each byte that is not
+ * part of a well-formed UTF-8 character is written as U+FFFD.
+ */
 static void pw_escaped(struct prom_writer *w, const char *s, bool quotes)
 {
 	const char *run = s;
@@ -117,6 +122,15 @@ static void pw_escaped(struct prom_writer *w, const char *s, bool quotes)
 			esc = "\\n";
 		else if (*s == '"' && quotes)
 			esc = "\\\"";
+		else if ((unsigned char)*s >= 0x80) {
+			size_t seq = utf8_seq_len(s);
+
+			if (seq) {
+				s += seq - 1; /* a well-formed character: kept */
+				continue;
+			}
+			esc = "\xef\xbf\xbd"; /* U+FFFD */
+		}
 		if (!esc)
 			continue;
 		pw_put(w, run, (size_t)(s - run));

@@ -19,6 +19,18 @@ static void test_json_escape_table(void)
 		{ "nl\n", "\"nl\\u000a\"" },
 		{ "\x01\x7f", "\"\\u0001\\u007f\"" },
 		{ "", "\"\"" },
+		/* UTF-8 kept; each byte that is not UTF-8 becomes \ufffd */
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
+		{ "a\xffz", "\"a\\ufffdz\"" },
+		{ "\x80\xbf", "\"\\ufffd\\ufffd\"" },			/* stray continuation bytes */
+		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },			/* overlong '/' */
+		{ "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"" },	/* overlong, 3 bytes */
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },	/* UTF-16 surrogate */
+		{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" }, /* past U+10FFFF */
+		{ "\xe2\x82", "\"\\ufffd\\ufffd\"" },			/* cut short by the end */
+		{ "\xe2\x82x", "\"\\ufffd\\ufffdx\"" },			/* cut short by ASCII */
+		/* a comm with a quote, a backslash, a newline and an invalid byte */
+		{ "q\"\\\n\xff", "\"q\\\"\\\\\\u000a\\ufffd\"" },
 	};
 	char buf[64];
 
@@ -71,5 +83,25 @@ static void test_errno_names(void)
 	CHECK_EQ_STR(errno_name(9999, buf, sizeof(buf)), "E9999", "unknown errno");
 }
 
-TEST_MAIN("format", TL_CASE(test_json_escape_table), TL_CASE(test_state_names_round_trip),
+/* utf8_seq_len: the length of well-formed characters, 0 for anything else. */
+static void test_utf8_seq_len(void)
+{
+	static const struct {
+		const char *in;
+		size_t want;
+	} cases[] = {
+		{ "a", 1 },		 { "\x7f", 1 },		 { "\xc2\x80", 2 },
+		{ "\xdf\xbf", 2 },	 { "\xe0\xa0\x80", 3 },	 { "\xef\xbf\xbd", 3 },
+		{ "\xf0\x90\x80\x80", 4 }, { "\xf4\x8f\xbf\xbf", 4 }, { "\x80", 0 },
+		{ "\xc1\xbf", 0 },	 { "\xe0\x9f\xbf", 0 },	 { "\xed\xbf\xbf", 0 },
+		{ "\xf0\x8f\xbf\xbf", 0 }, { "\xf4\x90\x80\x80", 0 }, { "\xf5\x80\x80\x80", 0 },
+		{ "\xc3", 0 },		 { "\xe2\x82", 0 },	 { "\xf0\x9f\x98", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(utf8_seq_len(cases[i].in) == cases[i].want, "case %zu: expected %zu, got %zu", i,
+		      cases[i].want, utf8_seq_len(cases[i].in));
+}
+
+TEST_MAIN("format", TL_CASE(test_json_escape_table), TL_CASE(test_utf8_seq_len), TL_CASE(test_state_names_round_trip),
 	  TL_CASE(test_addresses), TL_CASE(test_errno_names))

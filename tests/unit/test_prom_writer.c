@@ -50,6 +50,25 @@ static void test_escaping(void)
 		     "OpenMetrics escaping (HELP escapes quotes too)");
 }
 
+/* Label values are UTF-8 (Prometheus refuses others): bytes that are not become U+FFFD. */
+static void render_invalid_utf8(struct prom_writer *w)
+{
+	const char *labels[] = {"comm", "q\"\\\n\xff", "ok", "caf\xc3\xa9\xc0\xaf\xe2\x82", NULL};
+
+	prom_writer__family(w, "t_gauge", "gauge", "Help.");
+	prom_writer__sample(w, "t_gauge", labels, 1);
+}
+
+static void test_invalid_utf8(void)
+{
+	check_render(false, render_invalid_utf8,
+		     "# HELP t_gauge Help.\n"
+		     "# TYPE t_gauge gauge\n"
+		     "t_gauge{comm=\"q\\\"\\\\\\n\xef\xbf\xbd\","
+		     "ok=\"caf\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"} 1\n",
+		     "invalid UTF-8 in label values");
+}
+
 static void render_counter(struct prom_writer *w)
 {
 	const char *labels[] = {"state", "ESTABLISHED", NULL};
@@ -222,6 +241,6 @@ static void test_free_null(void)
 	prom_writer__free(NULL);
 }
 
-TEST_MAIN("prom_writer", TL_CASE(test_escaping), TL_CASE(test_counter_naming),
+TEST_MAIN("prom_writer", TL_CASE(test_escaping), TL_CASE(test_invalid_utf8), TL_CASE(test_counter_naming),
 	  TL_CASE(test_histogram_cumulative), TL_CASE(test_number_format), TL_CASE(test_le_format),
 	  TL_CASE(test_buffer_reuse), TL_CASE(test_free_null))
