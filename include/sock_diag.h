@@ -89,7 +89,8 @@ int sock_diag__dump(int fd, __u32 state_mask, bool with_meminfo, diag_sock_cb cb
  * Every length (nlmsg_len, rta_len) is checked; nothing past buf + len is read; buf needs no
  * particular alignment. No sequence number check. Returns 1 when NLMSG_DONE was seen, 0 if more
  * buffers are to come, the callback's non-zero value if it stopped, the kernel's -errno for an
- * NLMSG_ERROR (or an NLMSG_DONE carrying an error), -EPROTO for a malformed buffer.
+ * NLMSG_ERROR (or an NLMSG_DONE carrying an error), -EPROTO for a malformed buffer (an error
+ * code outside -4095..-1 included).
  */
 int sock_diag__parse(const void *buf, size_t len, diag_sock_cb cb, void *ctx);
 

@@ -124,6 +124,15 @@ static int parse_sock(const __u8 *p, size_t len, struct diag_sock *s)
 	return parse_attrs(p + hdr, len - hdr, s);
 }
 
+/*
+ * The kernel's error code, which callers give to strerror(-err): one that is no errno (the
+ * kernel sends -4095..-1) is a malformed reply. -INT_MIN would not even be an int.
+ */
+static int kernel_errno(int err)
+{
+	return err >= -4095 ? err : -EPROTO;
+}
+
 /* Handle one message. Returns 1 for DONE, 0 to go on, <0 on error. */
 static int parse_msg(const struct nlmsghdr *h, const __u8 *payload, struct parse_ctx *pc)
 {
@@ -140,7 +149,7 @@ static int parse_msg(const struct nlmsghdr *h, const __u8 *payload, struct parse
 		if (plen >= sizeof(int)) {
 			memcpy(&err, payload, sizeof(err));
 			if (err < 0)
-				return err;
+				return kernel_errno(err);
 		}
 		return 1;
 	case NLMSG_ERROR:
@@ -149,7 +158,7 @@ static int parse_msg(const struct nlmsghdr *h, const __u8 *payload, struct parse
 		memcpy(&err, payload, sizeof(err));
 		if (err > 0)
 			return -EPROTO;
-		return err; /* 0 is a plain ACK */
+		return kernel_errno(err); /* 0 is a plain ACK */
 	case SOCK_DIAG_BY_FAMILY:
 		err = parse_sock(payload, plen, &s);
 		if (err)

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -456,6 +457,32 @@ static void test_null_and_empty(void)
 	CHECK_EQ_INT(sock_diag__parse(NULL, 16, collect_cb, NULL), -EINVAL, "NULL, 16 bytes");
 }
 
+/*
+ * Error codes are handed to strerror(-err) by callers: one out of the errno range is a malformed
+ * reply (found by fuzzing: NLMSG_DONE carrying -16777216; INT_MIN cannot even be negated).
+ */
+static void test_error_codes_out_of_range(void)
+{
+	static const struct {
+		bool done;
+		int err, want;
+	} cases[] = {
+		{true, -16777216, -EPROTO}, {true, INT_MIN, -EPROTO}, {true, -4095, -4095},
+		{true, -4096, -EPROTO},	    {false, INT_MIN, -EPROTO}, {false, -4096, -EPROTO},
+		{false, -4095, -4095},	    {false, -EPERM, -EPERM},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned char buf[64];
+		size_t n = cases[i].done ? put_done(buf, 1, cases[i].err)
+					 : put_error(buf, 1, cases[i].err);
+		int got = sock_diag__parse(buf, n, collect_cb, NULL);
+
+		CHECK(got == cases[i].want, "%s carrying %d: expected %d, got %d",
+		      cases[i].done ? "NLMSG_DONE" : "NLMSG_ERROR", cases[i].err, cases[i].want, got);
+	}
+}
+
 /* Every prefix of a real buffer, copied to an exact-size heap block so ASan sees overreads. */
 static void test_every_truncation(void)
 {
@@ -706,6 +733,7 @@ TEST_MAIN("sock_diag", TL_CASE(test_fixture_state_counts), TL_CASE(test_fixture_
 	  TL_CASE(test_fixture_cookies_unique), TL_CASE(test_synthetic_fields),
 	  TL_CASE(test_synthetic_v6_kept), TL_CASE(test_synthetic_short_meminfo),
 	  TL_CASE(test_malformed_table), TL_CASE(test_null_and_empty),
+	  TL_CASE(test_error_codes_out_of_range),
 	  TL_CASE(test_every_truncation), TL_CASE(test_fuzz_no_crash), TL_CASE(test_callback_stops),
 	  TL_CASE(test_dump_fake_kernel), TL_CASE(test_dump_stop_then_reuse),
 	  TL_CASE(test_dump_errors))
