@@ -1,6 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # tcpstate build. Everything generated goes to $(OUTPUT); `make V=1` shows the commands.
 
+# SANITIZE=1: tcpstate, unit tests and tools with AddressSanitizer and UBSan, in build-san/.
+# FUZZ_BUILD=1 (set by `make fuzz`): clang with libFuzzer coverage as well, in build-fuzz/.
+ifeq ($(FUZZ_BUILD),1)
+OUTPUT ?= build-fuzz
+SAN_FLAGS := -fsanitize=fuzzer-no-link,address,undefined
+else ifeq ($(SANITIZE),1)
+OUTPUT ?= build-san
+SAN_FLAGS := -fsanitize=address,undefined
+endif
+ifneq ($(SAN_FLAGS),)
+SAN_FLAGS += -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 OUTPUT ?= build
 prefix ?= /usr/local
 DESTDIR ?=
@@ -23,7 +35,7 @@ endif
 
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -I$(OUTPUT) \
-	-DTCPSTATE_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+	-DTCPSTATE_VERSION='"$(VERSION)"' -D_GNU_SOURCE $(SAN_FLAGS)
 LDLIBS += $(shell pkg-config --libs libbpf libmicrohttpd 2>/dev/null || echo -lbpf -lmicrohttpd) \
 	-lelf -lz -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Iinclude \
@@ -36,12 +48,18 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(OUTPUT)/src/%.o)
 LIB_OBJS := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+# Each harness also replays its committed corpus as a unit test (tests/fuzz/replay.c).
+REPLAY_BINS := $(FUZZ_TARGETS:%=$(OUTPUT)/tests/test_fuzz_%)
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(OUTPUT)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(wildcard tests/tools/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard tests/bench/*.c)))
 HDRS := $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard bpf/*.h)
 
 .SECONDARY:
-.PHONY: all deps test-deps check test check-kernels unit bench run install clean vmlinux format
+.PHONY: all deps test-deps check test check-kernels unit bench run install clean vmlinux format \
+	fuzz fuzz-build check-san-quick
 
 all: $(OUTPUT)/tcpstate
 
@@ -72,6 +90,16 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/testlib.h $(LIB_OBJS) | $(OUTPUT)/t
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -DFIXTURES='"tests/fixtures"' $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+$(OUTPUT)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIB_OBJS) \
+		| $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz -DFUZZ_TARGET='"$*"' $< tests/fuzz/replay.c $(LIB_OBJS) \
+		-o $@ $(LDLIBS)
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_OBJS) | $(OUTPUT)/fuzz
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
 $(OUTPUT)/tools/%: tests/tools/%.c | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread
@@ -99,10 +127,10 @@ $(OUTPUT)/bench/%: tests/bench/%.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread -lm
 
-$(OUTPUT)/bpf $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/tools $(OUTPUT)/bench:
+$(OUTPUT)/bpf $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/tools $(OUTPUT)/bench $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(REPLAY_BINS)
 
 # The whole test suite: unit tests (no root) and integration tests (root, real BPF).
 check: test-deps
@@ -110,6 +138,15 @@ check: test-deps
 	$(Q)python3 tests/run.py --build $(OUTPUT)
 
 test: check
+
+# The libFuzzer harnesses (tests/fuzz/), built with clang in build-fuzz/, each run for
+# FUZZ_SECONDS from its committed corpus; crashes are saved under build-fuzz/artifacts/.
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory FUZZ_BUILD=1 CC=$(CLANG) OUTPUT=build-fuzz \
+		$(FUZZ_TARGETS:%=build-fuzz/fuzz/fuzz_%)
+
+fuzz: fuzz-build
+	$(Q)bash tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The integration suite under Debian's kernels in QEMU (tests/vm): KERNELS="5.10 6.1 6.12".
 KERNELS ?= 5.10 6.1 6.12

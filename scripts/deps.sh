@@ -6,9 +6,12 @@ set -euo pipefail
 
 BUILD_PKGS="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev bpftool"
 TEST_PKGS="python3 iproute2 iptables procps prometheus libbpf-tools prometheus-node-exporter"
+# make fuzz and make check SANITIZE=1: libFuzzer and the clang sanitizer runtimes of Debian 12's
+# clang (14); gcc's ASan/UBSan runtimes come with gcc.
+FUZZ_PKGS="libclang-rt-14-dev"
 
 want="$BUILD_PKGS"
-[ "${1:-}" = "--test" ] && want="$BUILD_PKGS $TEST_PKGS"
+[ "${1:-}" = "--test" ] && want="$BUILD_PKGS $TEST_PKGS $FUZZ_PKGS"
 
 missing=""
 for p in $want; do
