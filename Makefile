@@ -139,6 +139,13 @@ check: test-deps
 
 test: check
 
+# What CI runs under ASan+UBSan when the whole `make check SANITIZE=1` is too long: every unit
+# test (fuzz corpus replays included) and the serve, trace and escaping integration tests.
+check-san-quick: test-deps
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 OUTPUT=build-san all unit build-san/tools/tcpwork
+	$(Q)python3 tests/run.py --build build-san --only unit/ --only test_serve/ \
+		--only test_trace/ --only test_escaping/
+
 # The libFuzzer harnesses (tests/fuzz/), built with clang in build-fuzz/, each run for
 # FUZZ_SECONDS from its committed corpus; crashes are saved under build-fuzz/artifacts/.
 fuzz-build:
