@@ -21,7 +21,10 @@ int cli_parse_long(const char *name, const char *s, long min, long max, long *ou
 int cli_parse_seconds(const char *name, const char *s, double max_s, __u64 *out_ns);
 /* Parse a --ringbuf-kb value into bytes (a power of two, at least a page). */
 int cli_parse_ringbuf(const char *s, __u32 *bytes);
-/* Parse "close_wait,time_wait" into a bit mask of TCP states. */
+/*
+ * Parse "close_wait,time_wait" (any length; empty names skipped) into a bit mask of TCP states,
+ * ORed into *mask. An unknown name prints an error naming it and returns -EINVAL.
+ */
 int cli_parse_states(const char *s, __u32 *mask);
 /* Read kernel settings that the model needs (tcp_fin_timeout) into the session options. */
 void cli_read_kernel_settings(struct session_opts *o);

@@ -43,21 +43,34 @@ int cli_parse_seconds(const char *name, const char *s, double max_s, __u64 *out_
 	return 0;
 }
 
+/* One name of a --state list (n bytes at s, not terminated); -1 if it names no state. */
+static int parse_state_token(const char *s, size_t n)
+{
+	char tok[32];
+
+	if (n >= sizeof(tok))
+		return -1; /* longer than any state name */
+	memcpy(tok, s, n);
+	tok[n] = '\0';
+	return tcp_state_parse(tok);
+}
+
 int cli_parse_states(const char *s, __u32 *mask)
 {
-	char buf[256], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int st = tcp_state_parse(tok);
+	/* The whole value, however long: empty names (",,") are skipped, as strtok did. */
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		int st = n ? parse_state_token(s, n) : 0;
 
 		if (st < 0) {
-			log_err("invalid --state value '%s': expected TCP state names such as "
+			log_err("invalid --state value '%.*s': expected TCP state names such as "
 				"established, syn_sent, close_wait, time_wait (comma-separated)",
-				tok);
+				(int)(n > 64 ? 64 : n), s);
 			return -EINVAL;
 		}
-		*mask |= 1u << st;
+		if (n)
+			*mask |= 1u << st;
+		s += n + (s[n] == ',');
 	}
 	return 0;
 }
