@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -319,7 +320,89 @@ static void test_read_int(void)
 	}
 }
 
+/* comm is kept byte for byte but for the final newline: spaces, parentheses, newlines, 0xff. */
+static void test_parse_comm_odd_bytes(void)
+{
+	static const struct {
+		const char *what, *text;
+		size_t len;
+		int ret;
+		const char *want;
+	} rows[] = {
+	    {"spaces and parentheses", "a (b) c)\n", 16, 0, "a (b) c)"},
+	    {"inner newline", "x\ny\n", 16, 0, "x\ny"},
+	    {"only the last newline goes", "x\n\n", 16, 0, "x\n"},
+	    {"quote, backslash, newline, 0xff", "q\"\\\n\xff\n", 16, 0, "q\"\\\n\xff"},
+	    {"empty file", "", 16, 0, ""},
+	    {"just a newline", "\n", 16, 0, ""},
+	    {"does not fit", "fifteen-chars-x\n", 15, -ERANGE, NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char buf[32] = "untouched";
+		int ret = proc__parse_comm(rows[i].text, strlen(rows[i].text), buf, rows[i].len);
+
+		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].what, rows[i].ret,
+		      ret);
+		if (rows[i].want && !ret)
+			CHECK(strcmp(buf, rows[i].want) == 0, "%s: expected \"%s\", got \"%s\"",
+			      rows[i].what, rows[i].want, buf);
+	}
+}
+
+/* The "0::" line's rest is the path, whatever bytes it holds; the first such line wins. */
+static void test_parse_cgroup_odd_bytes(void)
+{
+	static const struct {
+		const char *what, *text;
+		int ret;
+		const char *want;
+	} rows[] = {
+	    {"control bytes, quote, backslash, 0xff", "0::/a\x01\x7f\"\\\xff\n", 0,
+	     "/a\x01\x7f\"\\\xff"},
+	    {"no final newline", "1:cpu:/x\n0::/y", 0, "/y"},
+	    {"empty path", "0::\n", 0, ""},
+	    {"two 0:: lines", "0::/first\n0::/second\n", 0, "/first"},
+	    {"0:: not at a line start", "1:name=0::/x\n", -ENOENT, NULL},
+	    {"empty file", "", -ENOENT, NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char buf[64] = "untouched";
+		int ret = proc__parse_cgroup(rows[i].text, buf, sizeof(buf));
+
+		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].what, rows[i].ret,
+		      ret);
+		if (rows[i].want && !ret)
+			CHECK(strcmp(buf, rows[i].want) == 0, "%s: expected \"%s\", got \"%s\"",
+			      rows[i].what, rows[i].want, buf);
+	}
+}
+
+/* A process that exits before its files are read: an error, no crash, no stale name. */
+static void test_vanished_pid(void)
+{
+	char buf[64] = "untouched";
+	pid_t pid = fork();
+	int ret;
+
+	if (pid == 0)
+		_exit(0);
+	CHECK(pid > 0, "fork failed");
+	if (pid <= 0)
+		return;
+	waitpid(pid, NULL, 0);
+	ret = proc__read_comm("/proc", pid, buf, sizeof(buf));
+	CHECK(ret == -ENOENT || ret == -ESRCH, "comm of exited pid %d: expected -ENOENT, got %d",
+	      pid, ret);
+	ret = proc__read_cgroup("/proc", pid, buf, sizeof(buf));
+	CHECK(ret == -ENOENT || ret == -ESRCH, "cgroup of exited pid %d: expected -ENOENT, got %d",
+	      pid, ret);
+	CHECK_EQ_STR(buf, "untouched", "buffer after the failed reads");
+}
+
 TEST_MAIN("proc_info", TL_CASE(test_owner_map_fixture), TL_CASE(test_owner_map_missing_root),
 	  TL_CASE(test_owner_map_100k), TL_CASE(test_read_comm), TL_CASE(test_read_cgroup),
 	  TL_CASE(test_netstat_fixture), TL_CASE(test_netstat_table), TL_CASE(test_port_range),
-	  TL_CASE(test_read_int))
+	  TL_CASE(test_read_int), TL_CASE(test_parse_comm_odd_bytes),
+	  TL_CASE(test_parse_cgroup_odd_bytes), TL_CASE(test_vanished_pid))
