@@ -51,7 +51,6 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/t
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 # Each harness also replays its committed corpus as a unit test (tests/fuzz/replay.c).
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(OUTPUT)/tests/test_fuzz_%)
-FUZZ_BINS := $(FUZZ_TARGETS:%=$(OUTPUT)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(wildcard tests/tools/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard tests/bench/*.c)))
@@ -152,7 +151,7 @@ fuzz-build:
 	$(Q)$(MAKE) --no-print-directory FUZZ_BUILD=1 CC=$(CLANG) OUTPUT=build-fuzz \
 		$(FUZZ_TARGETS:%=build-fuzz/fuzz/fuzz_%)
 
-fuzz: fuzz-build
+fuzz: test-deps fuzz-build
 	$(Q)bash tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The integration suite under Debian's kernels in QEMU (tests/vm): KERNELS="5.10 6.1 6.12".
@@ -181,4 +180,4 @@ format:
 	clang-format -i src/*.c include/*.h bpf/*.bpf.c bpf/*.h tests/unit/*.c tests/tools/*.c tests/bench/*.c
 
 clean:
-	rm -rf $(OUTPUT)
+	rm -rf $(OUTPUT) build-san build-fuzz

@@ -58,6 +58,13 @@ void json_write_string(FILE *f, const char *s);
 /* Same into a buffer; returns the length it needed (like snprintf). */
 size_t json_escape(char *dst, size_t len, const char *s);
 
+/*
+ * Copy s into dst (len bytes, NUL-terminated, cut to fit) for a text table or log line: control
+ * characters (newline, escape...) and bytes that are not well-formed UTF-8 become '?', so that
+ * a process's name can neither break a line nor send terminal escapes. Returns dst.
+ */
+char *text_printable(char *dst, size_t len, const char *s);
+
 /* Name of an errno value ("ECONNREFUSED"), or "E<number>" in buf for unknown ones. */
 const char *errno_name(int err, char *buf, size_t len);
 

@@ -159,6 +159,30 @@ size_t json_escape(char *dst, size_t len, const char *s)
 	return n;
 }
 
+char *text_printable(char *dst, size_t len, const char *s)
+{
+	size_t n = 0;
+
+	if (!len)
+		return dst;
+	while (*s && n + 1 < len) {
+		size_t seq = utf8_seq_len(s);
+
+		if (!seq || (unsigned char)*s < 0x20 || *s == 0x7f) {
+			dst[n++] = '?';
+			s++;
+			continue;
+		}
+		if (n + seq >= len)
+			break; /* a character that does not fit whole is left out */
+		memcpy(dst + n, s, seq);
+		n += seq;
+		s += seq;
+	}
+	dst[n] = '\0';
+	return dst;
+}
+
 void json_write_string(FILE *f, const char *s)
 {
 	char buf[256];

@@ -355,7 +355,7 @@ static void text_processes(FILE *f, struct tracker *t, int top)
 	for (__u32 i = 0; v && i < n && (int)i < top; i++) {
 		const struct proc_entry *p = v[i];
 		__u64 rt = 0;
-		char oldest[24] = "-", pid[16] = "?";
+		char oldest[24] = "-", pid[16] = "?", comm[TS_COMM_LEN * 2], cgroup[512];
 
 		for (int k = 0; k < TS_RETRANS_KIND_MAX; k++)
 			rt += p->retrans[k];
@@ -364,10 +364,11 @@ static void text_processes(FILE *f, struct tracker *t, int top)
 		if (p->pid)
 			snprintf(pid, sizeof(pid), "%u", p->pid);
 		fprintf(f, "  %-8s %-16s %6u %6u %6u %6u %10s %7llu %6llu  %s\n", pid,
-			p->pid ? p->comm : "(unknown)", proc_total(p), p->states[TCP_ESTABLISHED],
-			p->states[TCP_CLOSE_WAIT], p->states[TCP_TIME_WAIT], oldest,
-			(unsigned long long)rt, (unsigned long long)(p->resets_sent + p->resets_recv),
-			p->cgroup);
+			text_printable(comm, sizeof(comm), p->pid ? p->comm : "(unknown)"),
+			proc_total(p), p->states[TCP_ESTABLISHED], p->states[TCP_CLOSE_WAIT],
+			p->states[TCP_TIME_WAIT], oldest, (unsigned long long)rt,
+			(unsigned long long)(p->resets_sent + p->resets_recv),
+			text_printable(cgroup, sizeof(cgroup), p->cgroup));
 	}
 	free(v);
 }
@@ -394,7 +395,7 @@ static void text_listeners(FILE *f, struct session *s)
 	struct proc_table *pt = tracker__procs(s->tracker);
 	const struct listener_info *li;
 	__u32 it = 0;
-	char ep[80];
+	char ep[80], comm[TS_COMM_LEN * 2];
 
 	fprintf(f, "\nListeners\n  %-28s %-16s %8s %8s %8s %8s %8s\n", "ADDRESS", "OWNER",
 		"ACCEPTQ", "MAX", "HIGH", "SYNQ", "DROPS");
@@ -403,7 +404,8 @@ static void text_listeners(FILE *f, struct session *s)
 
 		fprintf(f, "  %-28s %-16s %8u %8u %8u %8u %8llu\n",
 			endpoint_format(li->family, li->addr, li->port, true, ep, sizeof(ep)),
-			p ? p->comm : "?", li->accept_queue, li->accept_queue_max,
+			text_printable(comm, sizeof(comm), p ? p->comm : "?"), li->accept_queue,
+			li->accept_queue_max,
 			listeners__high(s->listeners, s->tracker, li), li->syn_queue, (unsigned long long)li->drops);
 	}
 }

@@ -104,6 +104,7 @@ static void print_text(struct trace_output *o, const struct ev_view *v)
 	__s64 real = (__s64)e->ts_ns + o->mono_to_real_ns;
 	time_t secs = (time_t)(real / 1000000000ll);
 	char when[16], local[64], remote[64], what[64], ms[24] = "-", pid[16] = "-";
+	char comm[TS_COMM_LEN * 2];
 	struct tm tm;
 
 	localtime_r(&secs, &tm);
@@ -116,7 +117,8 @@ static void print_text(struct trace_output *o, const struct ev_view *v)
 	if (v->owner->pid)
 		snprintf(pid, sizeof(pid), "%u", v->owner->pid);
 	fprintf(o->out, "%s.%03lld %-7s %-15s %-28s %-28s %-26s %s\n", when,
-		(long long)(real / 1000000 % 1000), pid, v->owner->pid ? v->owner->comm : "?", local,
+		(long long)(real / 1000000 % 1000), pid,
+		text_printable(comm, sizeof(comm), v->owner->pid ? v->owner->comm : "?"), local,
 		remote, what, ms);
 }
 

@@ -48,9 +48,6 @@ class SanitizerLogs:
                                                                   "print_stacktrace=1:")):
             base = os.environ.get(var, "")
             os.environ[var] = f"{base}{':' if base else ''}{extra}log_path={self.dir}/report"
-        supp = os.path.join(ROOT, "tests", "lsan.supp")
-        if os.path.exists(supp) and "LSAN_OPTIONS" not in os.environ:
-            os.environ["LSAN_OPTIONS"] = f"suppressions={supp}:print_suppressions=0"
 
     def new_reports(self):
         """Text of the reports written since the last call ('' if none)."""

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Output escaping of text that comes from outside (comm, cgroup): JSON strings (src/format.c)
- * and Prometheus label values (src/prom_writer.c). The input is the string. JSON output must be
+ * Output escaping of text that comes from outside (comm, cgroup): JSON strings and text tables
+ * (src/format.c) and Prometheus label values (src/prom_writer.c). The input is the string. JSON output must be
  * one valid JSON string literal in valid UTF-8 with no raw control byte; a label value must be
  * valid UTF-8 with only the escapes the text format knows and no raw newline. Both must give
  * the input back when it was valid UTF-8 (invalid bytes become U+FFFD).
@@ -215,6 +215,19 @@ static void check_label(struct prom_writer *w, const char *in)
 	free(dec);
 }
 
+static void check_text(const char *in)
+{
+	char buf[24];
+	size_t n;
+
+	text_printable(buf, sizeof(buf), in);
+	n = strlen(buf);
+	FUZZ_ASSERT(n < sizeof(buf) && utf8_valid(buf, n), "text_printable gave invalid UTF-8");
+	for (size_t i = 0; i < n; i++)
+		FUZZ_ASSERT((unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f,
+			    "control byte %#x in printable text", (unsigned char)buf[i]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct prom_writer *w;
@@ -224,6 +237,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	check_json(s);
 	check_label(w, s);
+	check_text(s);
 	free(s);
 	return 0;
 }

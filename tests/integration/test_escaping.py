@@ -3,7 +3,8 @@
 newline and a byte that is not UTF-8 (set with prctl(PR_SET_NAME)) owns a listener, a CLOSE_WAIT
 and an ESTABLISHED socket. `promtool check metrics` accepts /metrics, and the snapshot's JSON and
 every JSON line of `trace --json` are valid UTF-8 JSON that give the comm back (the invalid byte
-as U+FFFD). Outputs are read as bytes: nothing is decoded leniently on the way."""
+as U+FFFD); the snapshot's table shows it on one row with '?' for the newline and 0xff. Outputs
+are read as bytes: nothing is decoded leniently on the way."""
 import json
 import os
 import re
@@ -146,6 +147,21 @@ def check_snapshot(pid):
     expect_eq(comms, [WANT], f"snapshot comm of pid {pid}")
 
 
+def check_snapshot_text(pid):
+    """The table shows the comm on its own row, control bytes and 0xff as '?'."""
+    p = RawProc(["snapshot", "--duration", "1"])
+    try:
+        rc = p.p.wait(timeout=60 * lib.TIME_SCALE)
+    finally:
+        p.kill()
+    p.out.seek(0)
+    text = p.out.read().decode("utf-8")
+    expect_eq(rc, 0, f"snapshot exit status (stderr {p.stderr()[-300:]})")
+    rows = [l for l in text.split("\n") if l.split()[:1] == [str(pid)]]
+    if not rows or not all(r.split()[1] == 'q"\\??' for r in rows):
+        raise AssertionError(f"expected the row of pid {pid} with comm 'q\"\\??', got {rows}")
+
+
 def check_trace(out, pid):
     events = []
     for line in out.split(b"\n"):
@@ -168,6 +184,7 @@ def test_odd_comm_in_metrics_snapshot_and_trace_json():
         owner, pid = start_odd_owner(ns)
         check_metrics(addr)
         check_snapshot(pid)
+        check_snapshot_text(pid)
         rc, out = trace.stop()
         expect_eq(rc, 0, f"trace exit status after SIGINT (stderr {trace.stderr()[-300:]})")
         check_trace(out, pid)

@@ -103,5 +103,30 @@ static void test_utf8_seq_len(void)
 		      cases[i].want, utf8_seq_len(cases[i].in));
 }
 
-TEST_MAIN("format", TL_CASE(test_json_escape_table), TL_CASE(test_utf8_seq_len), TL_CASE(test_state_names_round_trip),
+/* Text tables: control characters and bytes that are not UTF-8 become '?', UTF-8 is kept. */
+static void test_text_printable(void)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *want;
+	} cases[] = {
+		{ "nginx", 16, "nginx" },
+		{ "q\"\\\n\xff", 16, "q\"\\??" },
+		{ "\x1b[31mred", 16, "?[31mred" },
+		{ "tab\there\r\x7f", 16, "tab?here??" },
+		{ "caf\xc3\xa9", 16, "caf\xc3\xa9" },
+		{ "caf\xc3\xa9", 5, "caf" },	/* a character cut short is left out */
+		{ "abcdef", 4, "abc" },
+		{ "", 4, "" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_EQ_STR(text_printable(buf, cases[i].len, cases[i].in), cases[i].want,
+			     cases[i].in);
+}
+
+TEST_MAIN("format", TL_CASE(test_json_escape_table), TL_CASE(test_utf8_seq_len),
+	  TL_CASE(test_text_printable), TL_CASE(test_state_names_round_trip),
 	  TL_CASE(test_addresses), TL_CASE(test_errno_names))
