@@ -152,6 +152,15 @@ def record(ts, cookie, kind, old, new, family, sport=40000, dport=80, pid=4242, 
     return bytes([len(body)]) + body
 
 
+AUDIT_ITEM, AUDIT_END = b"\xff", b"\xfe"  # items of fuzz_record.c's stream
+
+
+def dumped(cookie, state, sport, dport, inode=0, v4=True, src=b"\x7f\0\0\1", dst=b"\x7f\0\0\1"):
+    """One socket of an audit's dump: struct diag_sock (family: odd byte = AF_INET)."""
+    return AUDIT_ITEM + struct.pack("=QIIBBBBHH16s16sIIII", cookie, inode, 0, state,
+                                    1 if v4 else 0, 0, 0, sport, dport, src, dst, 0, 0, 0, 0)
+
+
 def record_seeds():
     ms = 1000000
     c, s, l = 0x1001, 0x2002, 0x3003
@@ -186,6 +195,26 @@ def record_seeds():
         "unknown_kind_family": record(1 * ms, c, 99, 0, 0, AF_INET) + b"\x28" + b"\x0b" * 40,
         "bad_states": record(1 * ms, c, 1, 200, 13, AF_INET) + record(2 * ms, c, 1, 0, 0, AF_INET),
         "short_record": b"\x10" + b"\0" * 16,
+        "audit_after_events": b"".join([
+            record(1 * ms, l, 1, 7, 10, AF_INET, sport=80, dport=0, flags=TS_F_OWNER_CTX),
+            record(2 * ms, c, 1, 7, 2, AF_INET, flags=TS_F_OWNER_CTX, sport=0),
+            record(3 * ms, c, 1, 2, 1, AF_INET),
+            dumped(c, 8, 40000, 80, inode=11),   # the kernel says CLOSE_WAIT
+            dumped(0x4004, 1, 80, 40001, inode=12),  # one the table never saw
+            dumped(l, 10, 80, 0, inode=13),
+            record(4 * ms, s, 1, 10, 3, AF_INET, sport=80, dport=40002),  # during the dump
+            AUDIT_END,
+            record(5 * ms, c, 1, 8, 9, AF_INET, flags=TS_F_OWNER_CTX),
+        ]),
+        "audit_stale_and_timewait": b"".join([
+            record(1 * ms, c, 1, 7, 2, AF_INET, flags=TS_F_OWNER_CTX, sport=0),
+            record(2 * ms, c, 1, 2, 1, AF_INET),
+            record(3 * ms, s, 1, 7, 2, AF_INET6, src=b"\0" * 15 + b"\1", dst=b"\0" * 15 + b"\1"),
+            dumped(0x5005, 6, 40003, 80), dumped(0x6006, 5, 40004, 80),
+            dumped(0x7007, 3, 80, 40005, v4=False, src=b"\0" * 15 + b"\1",
+                   dst=b"\0" * 15 + b"\1"),
+            AUDIT_END,
+        ]),
     }
     for name, data in seeds.items():
         write("record", name, data)
