@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                                                  \
 	} while (0)
 
-/* A NUL-terminated heap copy of size bytes (embedded NULs end the string early); abort on ENOMEM. */
+/* A NUL-terminated heap copy of size bytes (an embedded NUL ends the string); abort on ENOMEM. */
 static inline char *fuzz_strndup(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);

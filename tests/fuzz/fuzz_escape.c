@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Output escaping of text that comes from outside (comm, cgroup): JSON strings and text tables
- * (src/format.c) and Prometheus label values (src/prom_writer.c). The input is the string. JSON output must be
- * one valid JSON string literal in valid UTF-8 with no raw control byte; a label value must be
- * valid UTF-8 with only the escapes the text format knows and no raw newline. Both must give
- * the input back when it was valid UTF-8 (invalid bytes become U+FFFD).
- * The checks here are written apart from the code they check.
+ * (src/format.c) and Prometheus label values (src/prom_writer.c). The input is the string.
+ * JSON output must be one valid JSON string literal in valid UTF-8 with no raw control byte; a
+ * label value must be valid UTF-8 with only the escapes the text format knows and no raw
+ * newline. Both must give the input back when it was valid UTF-8 (invalid bytes become
+ * U+FFFD). Table text must be valid UTF-8 without control bytes. The checks here are written
+ * apart from the code they check.
  */
 #include "format.h"
 #include "fuzz.h"

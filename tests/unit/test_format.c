@@ -20,9 +20,10 @@ static void test_json_escape_table(void)
 		{ "\x01\x7f", "\"\\u0001\\u007f\"" },
 		{ "", "\"\"" },
 		/* UTF-8 kept; each byte that is not UTF-8 becomes \ufffd */
-		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
 		{ "a\xffz", "\"a\\ufffdz\"" },
-		{ "\x80\xbf", "\"\\ufffd\\ufffd\"" },			/* stray continuation bytes */
+		{ "\x80\xbf", "\"\\ufffd\\ufffd\"" },			/* stray continuations */
 		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },			/* overlong '/' */
 		{ "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"" },	/* overlong, 3 bytes */
 		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },	/* UTF-16 surrogate */
@@ -99,8 +100,8 @@ static void test_utf8_seq_len(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		CHECK(utf8_seq_len(cases[i].in) == cases[i].want, "case %zu: expected %zu, got %zu", i,
-		      cases[i].want, utf8_seq_len(cases[i].in));
+		CHECK(utf8_seq_len(cases[i].in) == cases[i].want, "case %zu: expected %zu, got %zu",
+		      i, cases[i].want, utf8_seq_len(cases[i].in));
 }
 
 /* Text tables: control characters and bytes that are not UTF-8 become '?', UTF-8 is kept. */

@@ -241,6 +241,7 @@ static void test_free_null(void)
 	prom_writer__free(NULL);
 }
 
-TEST_MAIN("prom_writer", TL_CASE(test_escaping), TL_CASE(test_invalid_utf8), TL_CASE(test_counter_naming),
-	  TL_CASE(test_histogram_cumulative), TL_CASE(test_number_format), TL_CASE(test_le_format),
-	  TL_CASE(test_buffer_reuse), TL_CASE(test_free_null))
+TEST_MAIN("prom_writer", TL_CASE(test_escaping), TL_CASE(test_invalid_utf8),
+	  TL_CASE(test_counter_naming), TL_CASE(test_histogram_cumulative),
+	  TL_CASE(test_number_format), TL_CASE(test_le_format), TL_CASE(test_buffer_reuse),
+	  TL_CASE(test_free_null))

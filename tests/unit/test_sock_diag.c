@@ -479,7 +479,8 @@ static void test_error_codes_out_of_range(void)
 		int got = sock_diag__parse(buf, n, collect_cb, NULL);
 
 		CHECK(got == cases[i].want, "%s carrying %d: expected %d, got %d",
-		      cases[i].done ? "NLMSG_DONE" : "NLMSG_ERROR", cases[i].err, cases[i].want, got);
+		      cases[i].done ? "NLMSG_DONE" : "NLMSG_ERROR", cases[i].err, cases[i].want,
+		      got);
 	}
 }
 
