@@ -17,12 +17,29 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#ifdef FUZZ_LIBFUZZER
+/*
+ * make fuzz runs the fuzzers with stderr closed (-close_fd_mask), or the code's own log lines
+ * (a bad option value each time) would fill gigabytes: the message goes where the sanitizers
+ * and libFuzzer report.
+ */
+#include <sanitizer/common_interface_defs.h>
+#define fuzz_report(msg) __sanitizer_report_error_summary(msg)
+#else
+#define fuzz_report(msg) fprintf(stderr, "%s\n", msg)
+#endif
+
 #define FUZZ_ASSERT(cond, ...)                                                                     \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: broken promise: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
+			char fuzz_msg_[512];                                                       \
+			int fuzz_n_ = snprintf(fuzz_msg_, sizeof(fuzz_msg_),                       \
+					       "%s:%d: broken promise: %s: ", __FILE__, __LINE__,  \
+					       #cond);                                             \
+			if (fuzz_n_ > 0 && (size_t)fuzz_n_ < sizeof(fuzz_msg_))                    \
+				snprintf(fuzz_msg_ + fuzz_n_, sizeof(fuzz_msg_) - (size_t)fuzz_n_, \
+					 __VA_ARGS__);                                             \
+			fuzz_report(fuzz_msg_);                                                    \
 			abort();                                                                   \
 		}                                                                                  \
 	} while (0)
