@@ -50,6 +50,8 @@ struct tracker_stats {
 	__u64 tw_promoted_by_audit;	/* orphan FIN_WAIT2 seen to become TIME_WAIT by the audit */
 	__u64 tw_recycled;		/* TIME_WAIT killed by a new connection on the same tuple */
 	__u64 tw_reset;			/* timewait sockets killed by a reset sent from this host */
+	__u64 tw_killed;		/* timewait sockets the kernel said it killed early */
+	__u64 tw_killed_unknown;	/* ... that the table did not hold as timewait */
 	__u64 tw_overflow;		/* closed into no TIME_WAIT: the table was full (tcp_max_tw_buckets) */
 	__u64 accept_unmatched;		/* accept of a socket the table did not know */
 	__u64 resets_no_socket;		/* resets sent for packets that matched no socket */

@@ -619,7 +619,7 @@ static void render_events(struct metrics *m, struct prom_writer *w)
 		[TS_EV_STATE] = "state",	   [TS_EV_ACCEPT] = "accept",
 		[TS_EV_RETRANS] = "retransmit",	   [TS_EV_SYNACK_RETRANS] = "synack_retransmit",
 		[TS_EV_RESET_SENT] = "reset_sent", [TS_EV_RESET_RECV] = "reset_received",
-		[TS_EV_SOCK_ERROR] = "error",
+		[TS_EV_SOCK_ERROR] = "error",	   [TS_EV_TW_KILLED] = "timewait_killed",
 	};
 	const struct tracker_stats *st = tracker__stats(m->s->tracker);
 
@@ -695,10 +695,9 @@ static void render_hooks(struct metrics *m, struct prom_writer *w)
 
 	prom_writer__family(w, "tcpstate_hook_info", "gauge",
 			    "Kernel hooks: how each is attached (tp_btf, tracepoint, iter, mark, "
-			    "off) and whether it is complete ('tcpstate check' says what is lost).");
+			    "fentry, off) and whether it is complete (or unneeded) ('tcpstate check' says what is lost).");
 	for (int h = 0; h < HOOK_COUNT; h++) {
-		const char *status = st[h].attach == HOOK_OFF ? "off"
-				     : st[h].degraded ? "degraded" : "complete";
+		const char *status = hooks__status_name(&st[h]);
 		const char *l[] = { "hook", hooks__name(h), "attach",
 				    hooks__attach_name(st[h].attach), "status", status, NULL };
 

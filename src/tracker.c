@@ -840,6 +840,33 @@ static void reset_kills_timewait(struct tracker *t, const struct ts_event *e)
 	tk_sock_forget(t, s);
 }
 
+/*
+ * The kernel killed a timewait sock before its time (HOOK_TW_KILL). Usually the tracker has
+ * already told (a new connection on the tuple, a traced reset) and finds nothing left to do.
+ * A timewait sock that never had a cookie is found by its tuple.
+ */
+static void apply_tw_killed(struct tracker *t, const struct ts_event *e, struct ev_view *v)
+{
+	struct sock_entry *s = e->cookie ? sock_table__lookup(t->socks, e->cookie) : NULL;
+
+	if (!s || !(s->state == TCP_TIME_WAIT || (s->flags & SE_ORPHAN_FW2))) {
+		struct sock_entry probe = { .netns = e->netns, .family = (__u8)e->family,
+					    .sport = e->sport, .dport = e->dport };
+
+		memcpy(probe.saddr, e->saddr, 16);
+		memcpy(probe.daddr, e->daddr, 16);
+		s = timewait_by_tuple(t, &probe);
+	}
+	view_fill(t, v, e, s);
+	if (!s) {
+		t->stats.tw_killed_unknown++;
+		return;
+	}
+	t->stats.tw_killed++;
+	t->stats.transitions[s->state][TCP_CLOSE]++;
+	tk_sock_forget(t, s);
+}
+
 /* Retransmits, resets and errors: charged to the socket's owner. */
 static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct ev_view *v)
 {
@@ -922,11 +949,11 @@ void tracker__apply_event(struct tracker *t, const struct ts_event *e, struct ev
 
 	t->want_view = view != NULL;
 	/*
-	 * Cookie 0 names no socket: only a reset sent with no socket, and a child born before its
-	 * cookie was set, may carry it.
+	 * Cookie 0 names no socket: only a reset sent with no socket, a child born before its
+	 * cookie was set, and a timewait sock that never had one may carry it.
 	 */
 	if (!e->kind || e->kind >= TS_EV_KIND_MAX ||
-	    (!e->cookie && !(e->flags & TS_F_NO_SOCK) &&
+	    (!e->cookie && !(e->flags & TS_F_NO_SOCK) && e->kind != TS_EV_TW_KILLED &&
 	     !(e->kind == TS_EV_STATE && (e->flags & TS_F_CHILD_EARLY)))) {
 		t->stats.events_bad++;
 		memset(v, 0, sizeof(*v));
@@ -939,6 +966,9 @@ void tracker__apply_event(struct tracker *t, const struct ts_event *e, struct ev
 		break;
 	case TS_EV_ACCEPT:
 		apply_accept(t, e, v);
+		break;
+	case TS_EV_TW_KILLED:
+		apply_tw_killed(t, e, v);
 		break;
 	default:
 		apply_sock_event(t, e, v);

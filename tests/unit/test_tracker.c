@@ -374,6 +374,33 @@ static void test_reset_to_time_wait_kills_it(void)
 	tracker__free(t);
 }
 
+/* The kernel says it killed a timewait sock early (fentry on inet_twsk_deschedule_put). */
+static void test_time_wait_killed_early(void)
+{
+	struct tracker *t = new_tracker();
+	struct ts_event k = { .ts_ns = 5 * SEC, .kind = TS_EV_TW_KILLED, .family = AF_INET,
+			      .netns = NS, .sport = 6001, .dport = 80, .cookie = 7,
+			      .oldstate = TCP_TIME_WAIT, .newstate = TCP_TIME_WAIT,
+			      .aux = TCP_TIME_WAIT };
+
+	client_to_time_wait(t, 7, 6000);
+	client_to_time_wait(t, 8, 6001);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 2, "two TIME_WAIT sockets");
+	k.saddr[0] = k.daddr[0] = 127;
+	k.saddr[3] = k.daddr[3] = 1;
+	tracker__apply_event(t, &k, NULL); /* by its cookie: the tuple does not matter */
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "the one named by its cookie is gone");
+	CHECK(sock_table__lookup(tracker__socks(t), 7) == NULL, "cookie 7 forgotten");
+	k.cookie = 0; /* a timewait sock that never had a cookie: by its tuple */
+	tracker__apply_event(t, &k, NULL);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "the one with that tuple is gone");
+	CHECK_EQ_INT(tracker__stats(t)->tw_killed, 2, "kills counted");
+	CHECK_EQ_INT(tracker__stats(t)->events_bad, 0, "cookie 0 is fine for this kind");
+	tracker__apply_event(t, &k, NULL); /* already gone (e.g. recycled and told before) */
+	CHECK_EQ_INT(tracker__stats(t)->tw_killed_unknown, 1, "a kill matching nothing");
+	tracker__free(t);
+}
+
 static void test_audit_repairs_drift(void)
 {
 	struct tracker *t = new_tracker();
@@ -578,7 +605,7 @@ TEST_MAIN("tracker", TL_CASE(test_bad_records_counted), TL_CASE(test_cookie_zero
 	  TL_CASE(test_time_wait_taken_by_a_connect_whose_syn_is_retransmitted),
 	  TL_CASE(test_time_wait_taken_by_a_connect_that_failed),
 	  TL_CASE(test_time_wait_recycling_found_after_many_expire),
-	  TL_CASE(test_reset_to_time_wait_kills_it),
+	  TL_CASE(test_reset_to_time_wait_kills_it), TL_CASE(test_time_wait_killed_early),
 	  TL_CASE(test_audit_repairs_drift),
 	  TL_CASE(test_audit_shows_the_port_of_a_waiting_connect),
 	  TL_CASE(test_address_keys_meet_their_cookies_at_the_audit),
