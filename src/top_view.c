@@ -35,9 +35,13 @@ int top_view__header(const struct top_frame *f, const struct top_ui *ui,
 								    : f->all_remotes;
 	char ev[32] = "-", fb[80];
 
-	snprintf(hdr[n++], TOP_LINE_LEN, "tcpstate top - %s - %s - every %gs - observing for %.0fs%s",
-		 ui->source, f->h.attach[0] ? f->h.attach : "?", ui->delay_s, f->h.uptime,
-		 ui->paused ? "  [PAUSED]" : "");
+	char every[32] = "";
+
+	if (ui->delay_s > 0)
+		snprintf(every, sizeof(every), " - every %gs", ui->delay_s);
+	snprintf(hdr[n++], TOP_LINE_LEN, "tcpstate %s - %s - %s%s - observing for %.0fs%s",
+		 ui->delay_s > 0 ? "top" : "snapshot", ui->source, f->h.attach[0] ? f->h.attach : "?",
+		 every, f->h.uptime, ui->paused ? "  [PAUSED]" : "");
 	len = snprintf(hdr[n], TOP_LINE_LEN, "Sockets:");
 	for (size_t i = 0; i < sizeof(header_states) / sizeof(header_states[0]); i++)
 		len += snprintf(hdr[n] + len, TOP_LINE_LEN - (size_t)len, " %s %u",
