@@ -114,7 +114,6 @@ static int parse_sort(struct top_args *a)
 static int top_parse_one(int c, const char *arg, struct top_args *a)
 {
 	char err[300];
-	long v;
 
 	switch (c) {
 	case 'd':
@@ -145,7 +144,6 @@ static int top_parse_one(int c, const char *arg, struct top_args *a)
 	case OPT_VIEW:
 		return parse_view(arg, &a->ui.opts.view) ? EXIT_USAGE : 0;
 	}
-	(void)v;
 	return cli_parse_common(c, arg, &a->so);
 }
 
