@@ -6,6 +6,8 @@
  *   GET /metrics   Prometheus text 0.0.4, or OpenMetrics 1.0 when Accept asks for
  *                  application/openmetrics-text
  *   GET /healthz   200 "ok" or 503 with the reason
+ *   GET /api/v1/snapshot  the `snapshot --json` document (application/json), if a snapshot
+ *                  handler is set
  *   GET /          a small HTML index
  *   anything else  404; methods other than GET and HEAD get 405
  *
@@ -34,6 +36,11 @@ struct http_handlers {
 	int (*metrics)(void *ctx, struct prom_writer *w);
 	/* 0 if healthy; otherwise write a one-line reason into buf and return non-zero (-> 503). */
 	int (*health)(void *ctx, char *buf, size_t len);
+	/*
+	 * Render the JSON snapshot into a malloc()ed buffer (*body, *len) that the server frees.
+	 * 0 or -errno (-> 500). NULL: /api/v1/snapshot answers 404.
+	 */
+	int (*snapshot)(void *ctx, char **body, size_t *len);
 	void *ctx;
 };
 

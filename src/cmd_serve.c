@@ -11,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "proc_info.h"
+#include "snapshot_output.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9976"
 
@@ -18,7 +19,9 @@ static const char serve_usage[] =
 	"Usage: tcpstate serve [OPTIONS]\n"
 	"\n"
 	"Run the exporter: follow every TCP socket of the host and serve Prometheus metrics on\n"
-	"/metrics (OpenMetrics when asked for in Accept), /healthz and an index page on /.\n"
+	"/metrics (OpenMetrics when asked for in Accept), /healthz, the `snapshot --json` document\n"
+	"on /api/v1/snapshot (what `tcpstate top` and `snapshot --from` read) and an index page\n"
+	"on /.\n"
 	"\n"
 	"  -l, --listen ADDR       where to listen: host:port, [v6]:port or :port\n"
 	"                          (default " DEFAULT_LISTEN ")\n"
@@ -131,6 +134,8 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 struct serve_ctx {
 	struct session s;
 	struct metrics *m;
+	__u64 start_ns;
+	int port_range_size;
 };
 
 static int serve_metrics(void *ctx, struct prom_writer *w)
@@ -138,6 +143,30 @@ static int serve_metrics(void *ctx, struct prom_writer *w)
 	struct serve_ctx *c = ctx;
 
 	return c->m ? metrics__render(c->m, w) : -EAGAIN;
+}
+
+/* GET /api/v1/snapshot: the snapshot --json document of everything seen since start. */
+static int serve_snapshot(void *ctx, char **body, size_t *len)
+{
+	struct serve_ctx *c = ctx;
+	struct snapshot_meta m = { .top = 0 };
+	FILE *f;
+
+	if (!c->m)
+		return -EAGAIN;
+	session__sample_listeners(&c->s);
+	m.duration_s = (double)(session__now_ns() - c->start_ns) / 1e9;
+	m.lost = session__lost(&c->s);
+	m.port_range_size = c->port_range_size;
+	f = open_memstream(body, len);
+	if (!f)
+		return -ENOMEM;
+	snapshot_output__json(f, &c->s, &m);
+	if (ferror(f)) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	return fclose(f) ? -ENOMEM : 0;
 }
 
 static int serve_health(void *ctx, char *buf, size_t len)
@@ -159,13 +188,20 @@ static int serve_health(void *ctx, char *buf, size_t len)
 static int serve_run(struct serve_args *a)
 {
 	static struct serve_ctx c;
-	struct http_handlers h = { .metrics = serve_metrics, .health = serve_health, .ctx = &c };
+	struct http_handlers h = {
+		.metrics = serve_metrics,
+		.health = serve_health,
+		.snapshot = serve_snapshot,
+		.ctx = &c,
+	};
 	struct http_server *http;
 	char err[256];
 	int ret = EXIT_RUNTIME;
 
 	/* Bind first: a port in use is reported before any BPF program is loaded. */
 	c.s.epfd = -1;
+	c.start_ns = session__now_ns();
+	c.port_range_size = a->mo.port_range_size;
 	http = http_server__start(a->listen, &h, err, sizeof(err));
 	if (!http) {
 		log_err("%s", err);

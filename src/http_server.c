@@ -33,6 +33,7 @@
 #define CT_TEXT "text/plain; charset=utf-8"
 #define CT_HTML "text/html; charset=utf-8"
 #define CT_PROM "text/plain; version=0.0.4; charset=utf-8"
+#define CT_JSON "application/json"
 #define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 struct http_server {
@@ -51,6 +52,7 @@ static const char INDEX_HTML[] = "<!DOCTYPE html>\n"
 				 "<ul>\n"
 				 "<li><a href=\"/metrics\">/metrics</a></li>\n"
 				 "<li><a href=\"/healthz\">/healthz</a></li>\n"
+				 "<li><a href=\"/api/v1/snapshot\">/api/v1/snapshot</a> (JSON)</li>\n"
 				 "</ul>\n"
 				 "</body></html>\n";
 
@@ -380,6 +382,30 @@ static enum MHD_Result reply_health(struct http_server *s, struct MHD_Connection
 	return reply_copy(c, MHD_HTTP_SERVICE_UNAVAILABLE, body, CT_TEXT);
 }
 
+static enum MHD_Result reply_snapshot(struct http_server *s, struct MHD_Connection *c)
+{
+	char msg[HTTP_REASON_LEN], *body = NULL;
+	struct MHD_Response *r;
+	size_t len = 0;
+	int err;
+
+	if (!s->h.snapshot)
+		return reply_static(c, MHD_HTTP_NOT_FOUND, "not found; try /metrics\n", CT_TEXT);
+	err = s->h.snapshot(s->h.ctx, &body, &len);
+	if (err) {
+		free(body);
+		log_warn("cannot render the JSON snapshot: %s", strerror(-err));
+		snprintf(msg, sizeof(msg), "cannot render the snapshot: %s\n", strerror(-err));
+		return reply_copy(c, MHD_HTTP_INTERNAL_SERVER_ERROR, msg, CT_TEXT);
+	}
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r)
+		free(body);
+	if (r)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+	return reply(c, MHD_HTTP_OK, r, CT_JSON);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **req_cls)
@@ -396,6 +422,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_metrics(s, c);
 	if (!strcmp(url, "/healthz"))
 		return reply_health(s, c);
+	if (!strcmp(url, "/api/v1/snapshot"))
+		return reply_snapshot(s, c);
 	if (!strcmp(url, "/"))
 		return reply_static(c, MHD_HTTP_OK, INDEX_HTML, CT_HTML);
 	return reply_static(c, MHD_HTTP_NOT_FOUND, "not found; try /metrics\n", CT_TEXT);

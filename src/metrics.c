@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup_names.h"
 #include "hashmap.h"
 #include "metrics.h"
 #include "prom_writer.h"
@@ -25,6 +26,7 @@ struct group_key {
 
 struct group {
 	struct proc_entry sum; /* socket counts, counters and oldest CLOSE_WAIT of the members */
+	struct cgroup_names names; /* unit, container, pod: functions of the cgroup label */
 };
 
 enum folded_family { FOLD_PROCESS, FOLD_REMOTE, FOLD_MAX };
@@ -212,6 +214,8 @@ static struct hashmap *groups_build(struct metrics *m)
 		v = hashmap__upsert(g, &k, &created);
 		if (!v)
 			continue;
+		if (created)
+			cgroup_names__parse(k.cgroup, &v->names);
 		group_add(v, p);
 	}
 	it = 0;
@@ -226,12 +230,22 @@ static struct hashmap *groups_build(struct metrics *m)
 		v = hashmap__upsert(g, &k, &created);
 		if (!v)
 			continue;
+		if (created)
+			cgroup_names__parse(k.cgroup, &v->names);
 		group_add(v, p);
 	}
 	return g;
 }
 
-static void group_labels(const struct group_key *k, char *pid, size_t len, const char **l)
+/*
+ * The label set of a group into l (at least GROUP_LABELS_MAX entries, NULL-terminated): comm,
+ * cgroup, and the unit, container and pod names found in the cgroup path (only those that are
+ * set: they add no series, being functions of the cgroup), then pid with --pid-label. Returns
+ * the number of pointers before the NULL.
+ */
+#define GROUP_LABELS_MAX 18
+static int group_labels(const struct group_key *k, const struct group *g, char *pid, size_t len,
+			const char **l)
 {
 	int i = 0;
 
@@ -239,12 +253,25 @@ static void group_labels(const struct group_key *k, char *pid, size_t len, const
 	l[i++] = k->comm;
 	l[i++] = "cgroup";
 	l[i++] = k->cgroup;
+	if (g->names.unit[0]) {
+		l[i++] = "unit";
+		l[i++] = g->names.unit;
+	}
+	if (g->names.container[0]) {
+		l[i++] = "container";
+		l[i++] = g->names.container;
+	}
+	if (g->names.pod[0]) {
+		l[i++] = "pod";
+		l[i++] = g->names.pod;
+	}
 	if (k->pid) {
 		snprintf(pid, len, "%u", k->pid);
 		l[i++] = "pid";
 		l[i++] = pid;
 	}
 	l[i] = NULL;
+	return i;
 }
 
 static void render_group_states(struct prom_writer *w, struct hashmap *g)
@@ -257,15 +284,15 @@ static void render_group_states(struct prom_writer *w, struct hashmap *g)
 	prom_writer__family(w, "tcpstate_process_sockets", "gauge",
 			    "TCP sockets by owning process (command and cgroup) and state.");
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[10];
+		const char *l[GROUP_LABELS_MAX + 2];
+		int n = group_labels(k, v, pid, sizeof(pid), l);
 
-		group_labels(k, pid, sizeof(pid), l);
 		for (int s = 1; s <= TCP_CLOSING; s++) {
 			if (!v->sum.states[s] || s == TCP_CLOSE)
 				continue;
-			l[k->pid ? 6 : 4] = "state";
-			l[k->pid ? 7 : 5] = state_label[s];
-			l[k->pid ? 8 : 6] = NULL;
+			l[n] = "state";
+			l[n + 1] = state_label[s];
+			l[n + 2] = NULL;
 			prom_writer__sample_u64(w, "tcpstate_process_sockets", l, v->sum.states[s]);
 		}
 	}
@@ -282,11 +309,11 @@ static void render_group_close_wait(struct prom_writer *w, struct hashmap *g, __
 			    "Age of the oldest CLOSE_WAIT socket of the process group (a lower "
 			    "bound for sockets that existed before tcpstate started).");
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[8];
+		const char *l[GROUP_LABELS_MAX];
 
 		if (!v->sum.cw_oldest_since_ns || !v->sum.states[TCP_CLOSE_WAIT])
 			continue;
-		group_labels(k, pid, sizeof(pid), l);
+		group_labels(k, v, pid, sizeof(pid), l);
 		prom_writer__sample(w, "tcpstate_close_wait_oldest_seconds", l,
 				    (double)(now - v->sum.cw_oldest_since_ns) / 1e9);
 	}
@@ -295,11 +322,11 @@ static void render_group_close_wait(struct prom_writer *w, struct hashmap *g, __
 			    "(CLOSE_WAIT -> LAST_ACK).");
 	it = 0;
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[8];
+		const char *l[GROUP_LABELS_MAX];
 
 		if (!hist__count(&v->sum.close_delay))
 			continue;
-		group_labels(k, pid, sizeof(pid), l);
+		group_labels(k, v, pid, sizeof(pid), l);
 		hist_sample(w, "tcpstate_close_wait_duration_seconds", l, &v->sum.close_delay);
 	}
 }
@@ -317,12 +344,9 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 			    "answered), synack (listener), rto (after a timeout), fast (fast "
 			    "retransmit, TLP, other).");
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[10];
-		int n;
+		const char *l[GROUP_LABELS_MAX + 2];
+		int n = group_labels(k, v, pid, sizeof(pid), l);
 
-		group_labels(k, pid, sizeof(pid), l);
-		for (n = 0; l[n]; n++)
-			;
 		for (int r = 0; r < TS_RETRANS_KIND_MAX; r++) {
 			if (!v->sum.retrans[r])
 				continue;
@@ -336,9 +360,9 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 			    "Resets sent on sockets of the process group.");
 	it = 0;
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[8];
+		const char *l[GROUP_LABELS_MAX];
 
-		group_labels(k, pid, sizeof(pid), l);
+		group_labels(k, v, pid, sizeof(pid), l);
 		if (v->sum.resets_sent)
 			prom_writer__sample_u64(w, "tcpstate_resets_sent_total", l, v->sum.resets_sent);
 	}
@@ -346,9 +370,9 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 			    "Resets received on sockets of the process group.");
 	it = 0;
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[8];
+		const char *l[GROUP_LABELS_MAX];
 
-		group_labels(k, pid, sizeof(pid), l);
+		group_labels(k, v, pid, sizeof(pid), l);
 		if (v->sum.resets_recv)
 			prom_writer__sample_u64(w, "tcpstate_resets_received_total", l,
 						v->sum.resets_recv);
@@ -357,12 +381,9 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 			    "Socket errors reported to the process group, by errno.");
 	it = 0;
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[10];
-		int n;
+		const char *l[GROUP_LABELS_MAX + 2];
+		int n = group_labels(k, v, pid, sizeof(pid), l);
 
-		group_labels(k, pid, sizeof(pid), l);
-		for (n = 0; l[n]; n++)
-			;
 		for (int i = 0; i < PROC_ERR_SLOTS && v->sum.errors[i].count; i++) {
 			l[n] = "errno";
 			l[n + 1] = v->sum.errors[i].err < 0 ?

@@ -568,6 +568,15 @@ void tk_tw_recycle_check(struct tracker *t, __u64 cookie)
 	tk_sock_forget(t, old);
 }
 
+/* A connection established: charged to the socket's owner (a listener's, until accept()). */
+static void count_connection(struct tracker *t, const struct sock_entry *s)
+{
+	struct proc_entry *p = s->owner ? proc_table__find(t->procs, s->owner) : NULL;
+
+	if (p)
+		p->connections++;
+}
+
 static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_view *v);
 
 /* A child born with its listener's cookie (TS_F_CHILD_EARLY): wait for its next event. */
@@ -713,6 +722,9 @@ static void apply_state_known(struct tracker *t, const struct ts_event *e, struc
 		tk_sock_enter(t, s, e->newstate, e->ts_ns);
 		if (e->newstate == TCP_LISTEN)
 			tk_listener_register(t, s);
+		if (e->newstate == TCP_ESTABLISHED &&
+		    (e->oldstate == TCP_SYN_SENT || e->oldstate == TCP_SYN_RECV))
+			count_connection(t, s);
 		/*
 		 * A timewait sock dies when a connect() takes its tuple (known in full once
 		 * established) or when a SYN arrives for it, before the listener's child is born

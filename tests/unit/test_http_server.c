@@ -103,6 +103,7 @@ struct fake {
 	int fail;			/* -errno returned by metrics when set */
 	bool big;			/* render BIG_SAMPLES samples, all with value = calls */
 	const char *unhealthy;		/* health reason when set */
+	int snapshot_fail;		/* -errno returned by the snapshot handler when set */
 	struct prom_writer *writers[2]; /* the writers the first two renders were given */
 };
 
@@ -147,9 +148,21 @@ static int fake_health(void *ctx, char *buf, size_t len)
 	return 1;
 }
 
+static int fake_snapshot(void *ctx, char **body, size_t *len)
+{
+	struct fake *f = ctx;
+
+	if (f->snapshot_fail)
+		return f->snapshot_fail;
+	*body = strdup("{\"api_version\":1}\n");
+	*len = *body ? strlen(*body) : 0;
+	return *body ? 0 : -ENOMEM;
+}
+
 static struct http_server *start_fake(struct fake *f)
 {
-	struct http_handlers h = {.metrics = fake_metrics, .health = fake_health, .ctx = f};
+	struct http_handlers h = {.metrics = fake_metrics, .health = fake_health,
+				  .snapshot = fake_snapshot, .ctx = f};
 	char err[256] = "";
 	struct http_server *s = http_server__start("127.0.0.1:0", &h, err, sizeof(err));
 
@@ -402,6 +415,41 @@ static void test_status_codes(void)
 	http_server__stop(s);
 }
 
+static void test_snapshot(void)
+{
+	struct fake f = {0};
+	struct http_server *s = start_fake(&f);
+	struct http_handlers none = {.metrics = fake_metrics, .ctx = &f};
+	char err[256] = "";
+	struct client c;
+
+	if (!s)
+		return;
+	if (request(s, &c, GET("/api/v1/snapshot"))) {
+		CHECK_EQ_INT(c.status, 200, "/api/v1/snapshot status");
+		CHECK_EQ_STR(c.body, "{\"api_version\":1}\n", "/api/v1/snapshot body");
+		CHECK(has_header(&c, "\r\nContent-Type: application/json"),
+		      "expected a JSON content type in:\n%s", c.resp);
+	}
+	client_close(&c);
+	f.snapshot_fail = -ENOMEM;
+	if (request(s, &c, GET("/api/v1/snapshot"))) {
+		CHECK_EQ_INT(c.status, 500, "failing snapshot status");
+		CHECK(strstr(c.body, "cannot render the snapshot") != NULL,
+		      "expected the reason, got \"%s\"", c.body);
+	}
+	client_close(&c);
+	http_server__stop(s);
+	/* without a snapshot handler the route does not exist */
+	s = http_server__start("127.0.0.1:0", &none, err, sizeof(err));
+	CHECK(s != NULL, "start failed: %s", err);
+	if (s && request(s, &c, GET("/api/v1/snapshot")))
+		CHECK_EQ_INT(c.status, 404, "no snapshot handler");
+	if (s)
+		client_close(&c);
+	http_server__stop(s);
+}
+
 static void test_metrics_error(void)
 {
 	struct fake f = {.fail = -ENOBUFS};
@@ -559,6 +607,7 @@ static void test_no_fd_leak(void)
 }
 
 TEST_MAIN("http_server", TL_CASE(test_parse_listen), TL_CASE(test_metrics_text),
+	  TL_CASE(test_snapshot),
 	  TL_CASE(test_metrics_openmetrics), TL_CASE(test_healthz), TL_CASE(test_status_codes),
 	  TL_CASE(test_metrics_error), TL_CASE(test_concurrent_scrapes),
 	  TL_CASE(test_address_in_use), TL_CASE(test_start_bad_listen), TL_CASE(test_fd_readable),

@@ -89,6 +89,10 @@ static void test_owners_survive_softirq_transitions(void)
 	CHECK(proc_table__find(pt, 99) == NULL, "on-CPU pid 99 was never charged");
 	CHECK_EQ_INT(proc_table__find(pt, 10)->states[TCP_ESTABLISHED], 1, "client ESTABLISHED");
 	CHECK_EQ_INT(proc_table__find(pt, 20)->states[TCP_LISTEN], 1, "listener of pid 20");
+	/* new connections: the client's connect, the child charged to the listener's owner */
+	CHECK_EQ_INT(proc_table__find(pt, 10)->connections, 1, "connections of client pid 10");
+	CHECK_EQ_INT(proc_table__find(pt, 20)->connections, 1, "connections of listener pid 20");
+	CHECK_EQ_INT(proc_table__find(pt, 21)->connections, 0, "connections of acceptor pid 21");
 	tracker__free(t);
 }
 
