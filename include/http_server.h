@@ -55,6 +55,23 @@ int http_server__parse_listen(const char *s, struct sockaddr_storage *addr, sock
 struct http_server *http_server__start(const char *listen, const struct http_handlers *h, char *err,
 				       size_t errlen);
 
+/* Options of http_server__start_opts(); zero values mean the defaults. */
+struct http_server_opts {
+	const char *listen;	  /* as for http_server__parse_listen() */
+	const char *metrics_path; /* where the exposition is served; NULL: "/metrics" */
+};
+
+/*
+ * Check a --web.telemetry-path value: an absolute path of printable characters other than
+ * "/" and "/healthz". Returns 0, or -EINVAL with a one-line explanation in err.
+ */
+int http_server__check_path(const char *path, char *err, size_t errlen);
+
+/* http_server__start() with options (copied; strings must outlive the server). */
+struct http_server *http_server__start_opts(const struct http_server_opts *o,
+					    const struct http_handlers *h, char *err,
+					    size_t errlen);
+
 /* The file descriptor to add to the caller's epoll set for EPOLLIN. Owned by the server. */
 int http_server__fd(const struct http_server *s);
 

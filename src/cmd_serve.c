@@ -21,7 +21,8 @@ static const char serve_usage[] =
 	"/metrics (OpenMetrics when asked for in Accept), /healthz and an index page on /.\n"
 	"\n"
 	"  -l, --listen ADDR       where to listen: host:port, [v6]:port or :port\n"
-	"                          (default " DEFAULT_LISTEN ")\n"
+	"                          (default " DEFAULT_LISTEN "); also --web.listen-address\n"
+	"      --web.telemetry-path PATH  where to serve the metrics (default /metrics)\n"
 	"      --audit-interval SECS  reconcile with sock_diag every SECS seconds (default 30)\n"
 	"      --max-processes N   process groups with their own series; the rest are folded\n"
 	"                          into comm=\"other\" (default 200)\n"
@@ -44,10 +45,13 @@ enum {
 	OPT_MAX_REMOTES,
 	OPT_PID_LABEL,
 	OPT_BATCH,
+	OPT_TELEMETRY_PATH,
 };
 
 static const struct option serve_options[] = {
 	{ "listen", required_argument, NULL, 'l' },
+	{ "web.listen-address", required_argument, NULL, 'l' },
+	{ "web.telemetry-path", required_argument, NULL, OPT_TELEMETRY_PATH },
 	{ "audit-interval", required_argument, NULL, OPT_AUDIT },
 	{ "max-processes", required_argument, NULL, OPT_MAX_PROCS },
 	{ "max-remotes", required_argument, NULL, OPT_MAX_REMOTES },
@@ -61,7 +65,7 @@ static const struct option serve_options[] = {
 struct serve_args {
 	struct session_opts so;
 	struct metrics_opts mo;
-	const char *listen;
+	struct http_server_opts ho;
 };
 
 static int serve_parse_one(int c, struct serve_args *a)
@@ -79,7 +83,17 @@ static int serve_parse_one(int c, struct serve_args *a)
 			log_err("%s", err);
 			return EXIT_USAGE;
 		}
-		a->listen = optarg;
+		a->ho.listen = optarg;
+		return 0;
+	}
+	case OPT_TELEMETRY_PATH: {
+		char err[200];
+
+		if (http_server__check_path(optarg, err, sizeof(err))) {
+			log_err("%s", err);
+			return EXIT_USAGE;
+		}
+		a->ho.metrics_path = optarg;
 		return 0;
 	}
 	case OPT_AUDIT:
@@ -166,7 +180,7 @@ static int serve_run(struct serve_args *a)
 
 	/* Bind first: a port in use is reported before any BPF program is loaded. */
 	c.s.epfd = -1;
-	http = http_server__start(a->listen, &h, err, sizeof(err));
+	http = http_server__start_opts(&a->ho, &h, err, sizeof(err));
 	if (!http) {
 		log_err("%s", err);
 		return EXIT_RUNTIME;
@@ -178,9 +192,10 @@ static int serve_run(struct serve_args *a)
 		log_err("out of memory");
 		goto out_close_session;
 	}
-	fprintf(stderr, "tcpstate: serving http://%s/metrics (tracing TCP with %s, %u sockets "
+	fprintf(stderr, "tcpstate: serving http://%s%s (tracing TCP with %s, %u sockets "
 		"seeded)\n",
-		http_server__address(http), tracer__mode(c.s.tracer),
+		http_server__address(http), a->ho.metrics_path ?: "/metrics",
+		tracer__mode(c.s.tracer),
 		sock_table__count(tracker__socks(c.s.tracker)));
 	session__run(&c.s, 0, http);
 	fprintf(stderr, "tcpstate: stopped; %llu events, %llu lost\n",
@@ -196,7 +211,7 @@ out_close_session:
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_args a = { .listen = DEFAULT_LISTEN };
+	struct serve_args a = { .ho.listen = DEFAULT_LISTEN };
 	int lo, hi, err;
 
 	session__default_opts(&a.so);

@@ -42,6 +42,8 @@ struct http_server {
 	bool w_lent;	       /* w's buffer is the body of a response MHD still holds */
 	int epoll_fd;	       /* MHD's; closed by MHD_stop_daemon() */
 	char address[HTTP_ADDR_LEN];
+	const char *metrics_path;
+	char *index_html;      /* INDEX_HTML with metrics_path in its links */
 };
 
 static const char INDEX_HTML[] = "<!DOCTYPE html>\n"
@@ -392,12 +394,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)req_cls;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_405(c);
-	if (!strcmp(url, "/metrics"))
+	if (!strcmp(url, s->metrics_path))
 		return reply_metrics(s, c);
 	if (!strcmp(url, "/healthz"))
 		return reply_health(s, c);
 	if (!strcmp(url, "/"))
-		return reply_static(c, MHD_HTTP_OK, INDEX_HTML, CT_HTML);
+		return reply_static(c, MHD_HTTP_OK, s->index_html, CT_HTML);
 	return reply_static(c, MHD_HTTP_NOT_FOUND, "not found; try /metrics\n", CT_TEXT);
 }
 
@@ -454,25 +456,85 @@ static int start_daemon(struct http_server *s, int fd, char *err, size_t errlen)
 	return 0;
 }
 
+int http_server__check_path(const char *path, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (path[0] != '/')
+		why = "it must start with /";
+	else if (!strcmp(path, "/") || !strcmp(path, "/healthz"))
+		why = "/ and /healthz are taken";
+	for (const char *p = path; !why && *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#' || *p == '"')
+			why = "only printable characters other than space, ?, # and \" are allowed";
+	if (!why)
+		return 0;
+	snprintf(err, errlen, "invalid --web.telemetry-path value \"%s\": %s", path, why);
+	return -EINVAL;
+}
+
+/* INDEX_HTML with every "/metrics" replaced by path; NULL when out of memory. */
+static char *build_index(const char *path)
+{
+	size_t n = 0, plen = strlen(path), mlen = strlen("/metrics");
+	const char *p, *q;
+	char *out, *o;
+
+	for (p = INDEX_HTML; (q = strstr(p, "/metrics")); p = q + mlen)
+		n++;
+	out = malloc(sizeof(INDEX_HTML) + n * plen);
+	if (!out)
+		return NULL;
+	for (o = out, p = INDEX_HTML; (q = strstr(p, "/metrics")); p = q + mlen) {
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, path, plen);
+		o += plen;
+	}
+	strcpy(o, p);
+	return out;
+}
+
+static void server_free(struct http_server *s)
+{
+	if (!s)
+		return;
+	prom_writer__free(s->w);
+	free(s->index_html);
+	free(s);
+}
+
 struct http_server *http_server__start(const char *listen, const struct http_handlers *h, char *err,
 				       size_t errlen)
+{
+	struct http_server_opts o = { .listen = listen };
+
+	return http_server__start_opts(&o, h, err, errlen);
+}
+
+struct http_server *http_server__start_opts(const struct http_server_opts *o,
+					    const struct http_handlers *h, char *err, size_t errlen)
 {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	struct http_server *s;
-	struct prom_writer *w;
 	int fd;
 
-	if (http_server__parse_listen(listen, &addr, &addrlen, err, errlen))
+	if (http_server__parse_listen(o->listen, &addr, &addrlen, err, errlen))
+		return NULL;
+	if (o->metrics_path && http_server__check_path(o->metrics_path, err, errlen))
 		return NULL;
 	s = calloc(1, sizeof(*s));
-	w = prom_writer__new();
-	if (!s || !w) {
+	if (s) {
+		s->metrics_path = o->metrics_path ? o->metrics_path : "/metrics";
+		s->w = prom_writer__new();
+		s->index_html = build_index(s->metrics_path);
+	}
+	if (!s || !s->w || !s->index_html) {
 		snprintf(err, errlen, "cannot start the HTTP server: out of memory");
 		goto out_free;
 	}
 	s->h = *h;
-	s->w = w;
 	fd = open_listener(&addr, &addrlen, err, errlen);
 	if (fd < 0)
 		goto out_free;
@@ -485,8 +547,7 @@ struct http_server *http_server__start(const char *listen, const struct http_han
 	return s;
 
 out_free:
-	prom_writer__free(w);
-	free(s);
+	server_free(s);
 	return NULL;
 }
 
@@ -522,8 +583,7 @@ void http_server__stop(struct http_server *s)
 		return;
 	/* Closes connections (releasing any lent buffer) and the listening socket. */
 	MHD_stop_daemon(s->daemon);
-	prom_writer__free(s->w);
-	free(s);
+	server_free(s);
 }
 
 const char *http_server__address(const struct http_server *s)

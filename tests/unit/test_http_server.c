@@ -558,8 +558,60 @@ static void test_no_fd_leak(void)
 	http_server__stop(NULL);
 }
 
+/* ---- --web.telemetry-path ---- */
+
+static void test_telemetry_path(void)
+{
+	static const struct {
+		const char *path, *err;
+	} cases[] = {
+	    {"/custom/metrics", NULL},
+	    {"/m", NULL},
+	    {"metrics", "must start with /"},
+	    {"/", "are taken"},
+	    {"/healthz", "are taken"},
+	    {"/a b", "only printable"},
+	    {"/a?b", "only printable"},
+	    {"/\x01", "only printable"},
+	};
+	struct fake f = {0};
+	struct http_handlers h = {.metrics = fake_metrics, .health = fake_health, .ctx = &f};
+	struct http_server_opts o = {.listen = "127.0.0.1:0", .metrics_path = "/custom/m"};
+	char err[256] = "";
+	struct http_server *s;
+	struct client c;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret = http_server__check_path(cases[i].path, err, sizeof(err));
+
+		CHECK(ret == (cases[i].err ? -EINVAL : 0), "\"%s\": expected %s, got %d (%s)",
+		      cases[i].path, cases[i].err ? "-EINVAL" : "0", ret, err);
+		CHECK(!cases[i].err || strstr(err, cases[i].err),
+		      "\"%s\": expected an error with \"%s\", got \"%s\"", cases[i].path,
+		      cases[i].err, err);
+	}
+	s = http_server__start_opts(&o, &h, err, sizeof(err));
+	CHECK(s != NULL, "start with /custom/m failed: %s", err);
+	if (!s)
+		return;
+	if (request(s, &c, GET("/custom/m")))
+		CHECK(c.status == 200 && strstr(c.body, "t_events_total 7\n"),
+		      "GET /custom/m: expected 200 with the metrics, got %d:\n%s", c.status,
+		      c.body);
+	client_close(&c);
+	if (request(s, &c, GET("/metrics")))
+		CHECK_EQ_INT(c.status, 404, "GET /metrics with --web.telemetry-path /custom/m");
+	client_close(&c);
+	if (request(s, &c, GET("/")))
+		CHECK(strstr(c.body, "<a href=\"/custom/m\">/custom/m</a>") &&
+			      !strstr(c.body, "\"/metrics\""),
+		      "expected the index to link /custom/m only, got:\n%s", c.body);
+	client_close(&c);
+	http_server__stop(s);
+}
+
 TEST_MAIN("http_server", TL_CASE(test_parse_listen), TL_CASE(test_metrics_text),
 	  TL_CASE(test_metrics_openmetrics), TL_CASE(test_healthz), TL_CASE(test_status_codes),
 	  TL_CASE(test_metrics_error), TL_CASE(test_concurrent_scrapes),
 	  TL_CASE(test_address_in_use), TL_CASE(test_start_bad_listen), TL_CASE(test_fd_readable),
-	  TL_CASE(test_no_fd_leak))
+	  TL_CASE(test_no_fd_leak), TL_CASE(test_telemetry_path))
