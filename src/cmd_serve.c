@@ -2,6 +2,7 @@
 /* `tcpstate serve`: the exporter. Traces continuously and serves /metrics, /healthz and /. */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,13 @@ static const char serve_usage[] =
 	"  -l, --listen ADDR       where to listen: host:port, [v6]:port or :port\n"
 	"                          (default " DEFAULT_LISTEN "); also --web.listen-address\n"
 	"      --web.telemetry-path PATH  where to serve the metrics (default /metrics)\n"
+	"      --web.max-connections N  HTTP connections at once; when full, the one that\n"
+	"                          waited longest for a request makes room (default 512)\n"
+	"      --web.max-connections-per-ip N  from one address, 0 = no limit (default 64)\n"
+	"      --web.max-requests N  responses in progress at once, more get 503, 0 = no\n"
+	"                          limit (default 40)\n"
+	"      --web.connection-timeout SECS  for a client to send a whole request, and for\n"
+	"                          a response to be sent (default 10)\n"
 	"      --audit-interval SECS  reconcile with sock_diag every SECS seconds (default 30)\n"
 	"      --max-processes N   process groups with their own series; the rest are folded\n"
 	"                          into comm=\"other\" (default 200)\n"
@@ -46,12 +54,20 @@ enum {
 	OPT_PID_LABEL,
 	OPT_BATCH,
 	OPT_TELEMETRY_PATH,
+	OPT_MAX_CONNS,
+	OPT_MAX_PER_IP,
+	OPT_MAX_REQUESTS,
+	OPT_CONN_TIMEOUT,
 };
 
 static const struct option serve_options[] = {
 	{ "listen", required_argument, NULL, 'l' },
 	{ "web.listen-address", required_argument, NULL, 'l' },
 	{ "web.telemetry-path", required_argument, NULL, OPT_TELEMETRY_PATH },
+	{ "web.max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "web.max-connections-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
+	{ "web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
+	{ "web.connection-timeout", required_argument, NULL, OPT_CONN_TIMEOUT },
 	{ "audit-interval", required_argument, NULL, OPT_AUDIT },
 	{ "max-processes", required_argument, NULL, OPT_MAX_PROCS },
 	{ "max-remotes", required_argument, NULL, OPT_MAX_REMOTES },
@@ -68,8 +84,43 @@ struct serve_args {
 	struct http_server_opts ho;
 };
 
+/* The --web.* limits; 0 if handled, EXIT_USAGE for a bad value, -1 if c is not one of them. */
+static int serve_parse_web_limit(int c, struct http_server_opts *o)
+{
+	static const struct {
+		int opt;
+		const char *name;
+		long min, max;
+		size_t off;
+	} limits[] = {
+		{ OPT_MAX_CONNS, "web.max-connections", 1, 1000000,
+		  offsetof(struct http_server_opts, max_connections) },
+		{ OPT_MAX_PER_IP, "web.max-connections-per-ip", 0, 1000000,
+		  offsetof(struct http_server_opts, max_per_ip) },
+		{ OPT_MAX_REQUESTS, "web.max-requests", 0, 1000000,
+		  offsetof(struct http_server_opts, max_requests) },
+		{ OPT_CONN_TIMEOUT, "web.connection-timeout", 1, 3600,
+		  offsetof(struct http_server_opts, timeout_s) },
+	};
+	long v;
+
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		if (limits[i].opt != c)
+			continue;
+		if (cli_parse_long(limits[i].name, optarg, limits[i].min, limits[i].max, &v))
+			return EXIT_USAGE;
+		*(unsigned int *)((char *)o + limits[i].off) = (unsigned int)v;
+		return 0;
+	}
+	return -1;
+}
+
 static int serve_parse_one(int c, struct serve_args *a)
 {
+	int ret = serve_parse_web_limit(c, &a->ho);
+
+	if (ret >= 0)
+		return ret;
 	__u64 ns;
 	long v;
 
@@ -211,7 +262,15 @@ out_close_session:
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_args a = { .ho.listen = DEFAULT_LISTEN };
+	struct serve_args a = {
+		.ho = {
+			.listen = DEFAULT_LISTEN,
+			.max_connections = HTTP_DEFAULT_MAX_CONNECTIONS,
+			.max_per_ip = HTTP_DEFAULT_MAX_PER_IP,
+			.max_requests = HTTP_DEFAULT_MAX_REQUESTS,
+			.timeout_s = HTTP_DEFAULT_TIMEOUT_S,
+		},
+	};
 	int lo, hi, err;
 
 	session__default_opts(&a.so);

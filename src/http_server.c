@@ -16,16 +16,18 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <microhttpd.h>
 
+#include "http_guard.h"
 #include "http_server.h"
 #include "log.h"
 #include "prom_writer.h"
 
-#define HTTP_BACKLOG 64
-#define HTTP_MAX_CONNECTIONS 64
-#define HTTP_TIMEOUT_S 10
+#define HTTP_BACKLOG 128
+#define HTTP_SPARE_FDS 256	    /* descriptors kept for everything but HTTP connections */
+#define HTTP_SPARE_CONNECTIONS 16 /* accepted past the limit while idle ones are closed */
 #define HTTP_RUN_ROUNDS 8 /* MHD_run() calls per http_server__run() while MHD has work left */
 #define HTTP_ADDR_LEN (INET6_ADDRSTRLEN + 8)
 #define HTTP_REASON_LEN 256
@@ -44,6 +46,8 @@ struct http_server {
 	char address[HTTP_ADDR_LEN];
 	const char *metrics_path;
 	char *index_html;      /* INDEX_HTML with metrics_path in its links */
+	struct http_server_opts o;
+	struct http_guard *guard;
 };
 
 static const char INDEX_HTML[] = "<!DOCTYPE html>\n"
@@ -302,6 +306,17 @@ static enum MHD_Result reply_405(struct MHD_Connection *c)
 	return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, r, CT_TEXT);
 }
 
+static enum MHD_Result reply_busy(struct MHD_Connection *c)
+{
+	static const char body[] = "too many requests in progress; retry shortly\n";
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, r, CT_TEXT);
+}
+
 static bool wants_openmetrics(struct MHD_Connection *c)
 {
 	const char *accept;
@@ -392,6 +407,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)upload_data;
 	(void)upload_data_size;
 	(void)req_cls;
+	if (!http_guard__admit(s->guard, c))
+		return reply_busy(c);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_405(c);
 	if (!strcmp(url, s->metrics_path))
@@ -438,8 +455,12 @@ static int start_daemon(struct http_server *s, int fd, char *err, size_t errlen)
 		/* the logger first, so that nothing ever reaches stderr */
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
+		/* spare slots: past max_connections the guard closes idle ones for newcomers */
+		MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections + HTTP_SPARE_CONNECTIONS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.max_per_ip,
+		MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout_s,
+		MHD_OPTION_NOTIFY_CONNECTION, http_guard__on_connection, s->guard,
+		MHD_OPTION_NOTIFY_COMPLETED, http_guard__on_completed, s->guard,
 		MHD_OPTION_END);
 	/* clang-format on */
 	if (!s->daemon) {
@@ -499,15 +520,53 @@ static void server_free(struct http_server *s)
 {
 	if (!s)
 		return;
+	http_guard__free(s->guard);
 	prom_writer__free(s->w);
 	free(s->index_html);
 	free(s);
 }
 
+/*
+ * Raise the soft descriptor limit (up to the hard one, which needs no privilege) so that
+ * max_connections fit beside everything else; lower max_connections if even that is short.
+ */
+static void fit_fd_limit(struct http_server_opts *o)
+{
+	rlim_t want = (rlim_t)o->max_connections + HTTP_SPARE_FDS;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	o->max_connections = rl.rlim_cur > 2 * HTTP_SPARE_FDS ? (unsigned)(rl.rlim_cur -
+									   HTTP_SPARE_FDS)
+							      : (unsigned)(rl.rlim_cur / 2);
+	log_warn("the open files limit (%llu) leaves room for %u HTTP connections only; raise it "
+		 "(ulimit -n, LimitNOFILE=) or lower --web.max-connections",
+		 (unsigned long long)rl.rlim_cur, o->max_connections);
+}
+
+static void opts_defaults(struct http_server_opts *o)
+{
+	if (!o->metrics_path)
+		o->metrics_path = "/metrics";
+	if (!o->max_connections)
+		o->max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
+	if (!o->timeout_s)
+		o->timeout_s = HTTP_DEFAULT_TIMEOUT_S;
+	fit_fd_limit(o);
+}
+
 struct http_server *http_server__start(const char *listen, const struct http_handlers *h, char *err,
 				       size_t errlen)
 {
-	struct http_server_opts o = { .listen = listen };
+	struct http_server_opts o = {
+		.listen = listen,
+		.max_per_ip = HTTP_DEFAULT_MAX_PER_IP,
+		.max_requests = HTTP_DEFAULT_MAX_REQUESTS,
+	};
 
 	return http_server__start_opts(&o, h, err, errlen);
 }
@@ -526,11 +585,15 @@ struct http_server *http_server__start_opts(const struct http_server_opts *o,
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (s) {
-		s->metrics_path = o->metrics_path ? o->metrics_path : "/metrics";
+		s->o = *o;
+		opts_defaults(&s->o);
+		s->metrics_path = s->o.metrics_path;
 		s->w = prom_writer__new();
 		s->index_html = build_index(s->metrics_path);
+		s->guard = http_guard__new(s->o.max_connections, s->o.max_requests,
+					   (__u64)s->o.timeout_s * 1000000000ull);
 	}
-	if (!s || !s->w || !s->index_html) {
+	if (!s || !s->w || !s->index_html || !s->guard) {
 		snprintf(err, errlen, "cannot start the HTTP server: out of memory");
 		goto out_free;
 	}
@@ -562,6 +625,7 @@ void http_server__run(struct http_server *s)
 
 	/* MHD may keep work that no new socket event will announce (more to send): repeat. */
 	for (int i = 0; i < HTTP_RUN_ROUNDS; i++) {
+		http_guard__sweep(s->guard);
 		MHD_run(s->daemon);
 		if (MHD_get_timeout(s->daemon, &t) != MHD_YES || t > 0)
 			return;

@@ -4,6 +4,9 @@ metrics, TLS and basic auth from --web.config.file (with a real Prometheus scrap
 connection limits against idle and slowloris clients, and the capabilities left after start."""
 import os
 import re
+import resource
+import socket
+import threading
 import time
 
 import lib
@@ -64,4 +67,109 @@ def test_process_metrics_and_web_flags():
                              f"got {v['process_start_time_seconds']}")
     if not 0 < v["process_cpu_seconds_total"] < 60:
         raise AssertionError(f"expected a few CPU seconds at most, got {v}")
+    expect_eq(srv.stop(), 0, "exit status of tcpstate serve after SIGTERM")
+
+
+# ---- connection limits: idle and slowloris clients do not keep a scrape out ---------------------
+
+IDLE_CONNS = 1000
+IDLE_SOURCES = 20    # 127.0.0.2 .. 127.0.0.21, 50 connections each (under the per-IP limit)
+SLOWLORIS = 5
+CONN_TIMEOUT = 4
+
+
+def connect_from(src, addr, timeout=5):
+    host, port = addr.rsplit(":", 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((src, 0))
+    s.connect((host, int(port)))
+    s.setblocking(False)
+    return s
+
+
+def closed_by_peer(s):
+    """True when the server has closed s (EOF or reset); False while it is open and silent."""
+    try:
+        return s.recv(4096) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def timed_scrape(addr):
+    t0 = time.monotonic()
+    status, _, body = ts.http_get(addr, "/metrics")
+    return status, time.monotonic() - t0, body
+
+
+def test_idle_and_slowloris_connections_do_not_block_a_scrape():
+    """1,000 idle connections (more than --web.max-connections 512) and slowloris clients
+    sending a header byte every second: a scrape still answers within 3 s, the server keeps
+    at most 512 connections (those idle longest make room), the per-address limit holds, and
+    after --web.connection-timeout every idle and slowloris connection is closed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    srv, addr = start_web_serve(["--web.connection-timeout", str(CONN_TIMEOUT)])
+    idle, slow, stop = [], [], threading.Event()
+    try:
+        t0 = time.monotonic()
+        for i in range(IDLE_CONNS):
+            idle.append(connect_from(f"127.0.0.{2 + i % IDLE_SOURCES}", addr))
+        for i in range(SLOWLORIS):
+            s = connect_from("127.0.0.30", addr)
+            s.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            slow.append([s, None])
+
+        def drip():  # one header byte a second on every slowloris connection
+            while not stop.wait(1):
+                for entry in slow:
+                    if entry[1] is None:
+                        try:
+                            entry[0].send(b"a")
+                        except OSError:
+                            entry[1] = time.monotonic()
+        threading.Thread(target=drip, daemon=True).start()
+        opened = time.monotonic() - t0
+        time.sleep(0.5)
+        open_now = sum(not closed_by_peer(s) for s in idle)
+        if not 400 <= open_now <= 512:
+            raise AssertionError(f"expected 400-512 of {IDLE_CONNS} idle connections still "
+                                 f"open with --web.max-connections 512 (the rest closed to "
+                                 f"make room), got {open_now}")
+        for _ in range(3):
+            status, took, body = timed_scrape(addr)
+            if status != 200 or took > 3:
+                raise AssertionError(f"expected a scrape to answer 200 within 3 s beside "
+                                     f"{open_now} idle and {SLOWLORIS} slowloris connections, "
+                                     f"got {status} after {took:.1f}s")
+        # one address is held to --web.max-connections-per-ip (64)
+        flood = [connect_from("127.0.0.40", addr) for _ in range(80)]
+        lib.wait_until(lambda: sum(closed_by_peer(s) for s in flood) >= 16, timeout=5,
+                       what="connections past the per-address limit to be closed")
+        kept = sum(not closed_by_peer(s) for s in flood)
+        if kept > 64:
+            raise AssertionError(f"expected at most 64 of 80 connections from one address to "
+                                 f"stay open, got {kept}")
+        for s in flood:
+            s.close()
+
+        def all_closed():
+            return all(closed_by_peer(s) for s in idle) and \
+                all(e[1] is not None or closed_by_peer(e[0]) for e in slow)
+        lib.wait_until(all_closed, timeout=CONN_TIMEOUT + 4, interval=0.2,
+                       what=f"idle and slowloris connections to be closed "
+                            f"(--web.connection-timeout {CONN_TIMEOUT})")
+        took = time.monotonic() - t0 - opened
+        if took < CONN_TIMEOUT - 1.5:
+            raise AssertionError(f"expected the slowloris connections to last about "
+                                 f"{CONN_TIMEOUT} s, they were closed after {took:.1f}s")
+        status, took, _ = timed_scrape(addr)
+        expect_eq(status, 200, "scrape status after the idle connections were closed")
+    finally:
+        stop.set()
+        for s in idle + [e[0] for e in slow]:
+            s.close()
     expect_eq(srv.stop(), 0, "exit status of tcpstate serve after SIGTERM")
