@@ -24,8 +24,8 @@ endif
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -I$(OUTPUT) \
 	-DTCPSTATE_VERSION='"$(VERSION)"' -D_GNU_SOURCE
-LDLIBS += $(shell pkg-config --libs libbpf libmicrohttpd 2>/dev/null || echo -lbpf -lmicrohttpd) \
-	-lelf -lz -lm
+LDLIBS += $(shell pkg-config --libs libbpf libmicrohttpd gnutls yaml-0.1 libcrypt libcap 2>/dev/null \
+	|| echo -lbpf -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap) -lelf -lz -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Iinclude \
 	-Wall -Werror -Wno-unused-function
 

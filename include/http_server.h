@@ -30,6 +30,7 @@
 
 struct prom_writer;
 struct http_server;
+struct web_config;
 
 struct http_handlers {
 	/* Render the exposition into w (already reset in the right mode). 0 or -errno (-> 500). */
@@ -66,6 +67,8 @@ struct http_server_opts {
 	unsigned int max_per_ip;   /* connections from one address; 0: no limit */
 	unsigned int max_requests; /* responses in progress at once, more get 503 */
 	unsigned int timeout_s;	   /* to send a request, and for a response to be sent */
+	/* TLS and basic auth (--web.config.file, read); NULL: plain HTTP, no auth */
+	const struct web_config *web;
 };
 
 #define HTTP_DEFAULT_MAX_CONNECTIONS 512

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "proc_info.h"
+#include "web_config.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9976"
 
@@ -24,6 +25,8 @@ static const char serve_usage[] =
 	"  -l, --listen ADDR       where to listen: host:port, [v6]:port or :port\n"
 	"                          (default " DEFAULT_LISTEN "); also --web.listen-address\n"
 	"      --web.telemetry-path PATH  where to serve the metrics (default /metrics)\n"
+	"      --web.config.file FILE  TLS and basic auth, as Prometheus exporters read it\n"
+	"                          (tls_server_config, basic_auth_users; see README.md)\n"
 	"      --web.max-connections N  HTTP connections at once; when full, the one that\n"
 	"                          waited longest for a request makes room (default 512)\n"
 	"      --web.max-connections-per-ip N  from one address, 0 = no limit (default 64)\n"
@@ -58,6 +61,7 @@ enum {
 	OPT_MAX_PER_IP,
 	OPT_MAX_REQUESTS,
 	OPT_CONN_TIMEOUT,
+	OPT_WEB_CONFIG,
 };
 
 static const struct option serve_options[] = {
@@ -68,6 +72,7 @@ static const struct option serve_options[] = {
 	{ "web.max-connections-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
 	{ "web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
 	{ "web.connection-timeout", required_argument, NULL, OPT_CONN_TIMEOUT },
+	{ "web.config.file", required_argument, NULL, OPT_WEB_CONFIG },
 	{ "audit-interval", required_argument, NULL, OPT_AUDIT },
 	{ "max-processes", required_argument, NULL, OPT_MAX_PROCS },
 	{ "max-remotes", required_argument, NULL, OPT_MAX_REMOTES },
@@ -82,6 +87,7 @@ struct serve_args {
 	struct session_opts so;
 	struct metrics_opts mo;
 	struct http_server_opts ho;
+	const char *web_config_file;
 };
 
 /* The --web.* limits; 0 if handled, EXIT_USAGE for a bad value, -1 if c is not one of them. */
@@ -137,6 +143,9 @@ static int serve_parse_one(int c, struct serve_args *a)
 		a->ho.listen = optarg;
 		return 0;
 	}
+	case OPT_WEB_CONFIG:
+		a->web_config_file = optarg;
+		return 0;
 	case OPT_TELEMETRY_PATH: {
 		char err[200];
 
@@ -243,9 +252,10 @@ static int serve_run(struct serve_args *a)
 		log_err("out of memory");
 		goto out_close_session;
 	}
-	fprintf(stderr, "tcpstate: serving http://%s%s (tracing TCP with %s, %u sockets "
+	fprintf(stderr, "tcpstate: serving %s://%s%s (tracing TCP with %s, %u sockets "
 		"seeded)\n",
-		http_server__address(http), a->ho.metrics_path ?: "/metrics",
+		a->ho.web && a->ho.web->tls ? "https" : "http", http_server__address(http),
+		a->ho.metrics_path ?: "/metrics",
 		tracer__mode(c.s.tracer),
 		sock_table__count(tracker__socks(c.s.tracker)));
 	session__run(&c.s, 0, http);
@@ -281,9 +291,21 @@ int cmd_serve(int argc, char **argv)
 	err = serve_parse(argc, argv, &a);
 	if (err)
 		return err;
+	if (a.web_config_file) {
+		struct web_config *wc;
+		char msg[512];
+
+		if (web_config__load(a.web_config_file, &wc, msg, sizeof(msg))) {
+			log_err("%s", msg);
+			return EXIT_USAGE;
+		}
+		a.ho.web = wc;
+	}
 	cli_read_kernel_settings(&a.so);
 	if (!proc__read_port_range("/proc", &lo, &hi))
 		a.mo.port_range_size = hi - lo + 1;
 	session__install_signals();
-	return serve_run(&a);
+	err = serve_run(&a);
+	web_config__free((struct web_config *)a.ho.web);
+	return err;
 }

@@ -24,6 +24,8 @@
 #include "http_server.h"
 #include "log.h"
 #include "prom_writer.h"
+#include "web_auth.h"
+#include "web_config.h"
 
 #define HTTP_BACKLOG 128
 #define HTTP_SPARE_FDS 256	    /* descriptors kept for everything but HTTP connections */
@@ -31,6 +33,7 @@
 #define HTTP_RUN_ROUNDS 8 /* MHD_run() calls per http_server__run() while MHD has work left */
 #define HTTP_ADDR_LEN (INET6_ADDRSTRLEN + 8)
 #define HTTP_REASON_LEN 256
+#define HTTP_REALM "tcpstate"
 
 #define CT_TEXT "text/plain; charset=utf-8"
 #define CT_HTML "text/html; charset=utf-8"
@@ -48,6 +51,7 @@ struct http_server {
 	char *index_html;      /* INDEX_HTML with metrics_path in its links */
 	struct http_server_opts o;
 	struct http_guard *guard;
+	struct web_auth *auth; /* NULL: no basic auth */
 };
 
 static const char INDEX_HTML[] = "<!DOCTYPE html>\n"
@@ -306,7 +310,8 @@ static enum MHD_Result reply_405(struct MHD_Connection *c)
 	return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, r, CT_TEXT);
 }
 
-static enum MHD_Result reply_busy(struct MHD_Connection *c)
+/* 503 (too many responses in progress) or 429 (password checks spent), retry in a second. */
+static enum MHD_Result reply_busy(struct MHD_Connection *c, unsigned int status)
 {
 	static const char body[] = "too many requests in progress; retry shortly\n";
 	struct MHD_Response *r;
@@ -314,7 +319,35 @@ static enum MHD_Result reply_busy(struct MHD_Connection *c)
 	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (r)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, r, CT_TEXT);
+	return reply(c, status, r, CT_TEXT);
+}
+
+/* The request's basic-auth credentials are good; otherwise a 401 (or 429) is queued. */
+static bool authorized(struct http_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+	static const char denied[] = "unauthorized\n";
+	char *password = NULL, *user = MHD_basic_auth_get_username_password(c, &password);
+	enum web_auth_result res = web_auth__check(s->auth, user, password);
+	struct MHD_Response *r;
+
+	if (password)
+		explicit_bzero(password, strlen(password));
+	MHD_free(user);
+	MHD_free(password);
+	if (res == WEB_AUTH_OK)
+		return true;
+	if (res == WEB_AUTH_BUSY) {
+		*ret = reply_busy(c, MHD_HTTP_TOO_MANY_REQUESTS);
+		return false;
+	}
+	r = MHD_create_response_from_buffer(strlen(denied), (void *)denied,
+					    MHD_RESPMEM_PERSISTENT);
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_TEXT);
+	*ret = r ? MHD_queue_basic_auth_fail_response(c, HTTP_REALM, r) : MHD_NO;
+	if (r)
+		MHD_destroy_response(r);
+	return false;
 }
 
 static bool wants_openmetrics(struct MHD_Connection *c)
@@ -402,13 +435,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  size_t *upload_data_size, void **req_cls)
 {
 	struct http_server *s = cls;
+	enum MHD_Result denied;
 
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
 	(void)req_cls;
 	if (!http_guard__admit(s->guard, c))
-		return reply_busy(c);
+		return reply_busy(c, MHD_HTTP_SERVICE_UNAVAILABLE);
+	if (s->auth && !authorized(s, c, &denied))
+		return denied;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_405(c);
 	if (!strcmp(url, s->metrics_path))
@@ -443,26 +479,53 @@ static void mhd_panic(void *cls, const char *file, unsigned int line, const char
 	abort();
 }
 
+/* The TLS options of MHD for web config w into opts[*n...]; flags gains MHD_USE_TLS. */
+static int tls_options(const struct web_config *w, struct MHD_OptionItem *opts, int *n,
+		       unsigned int *flags, char *err, size_t errlen)
+{
+	if (!w || !w->tls)
+		return 0;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "cannot serve https: this libmicrohttpd was built without TLS "
+				      "(remove tls_server_config from the web config)");
+		return -ENOTSUP;
+	}
+	*flags |= MHD_USE_TLS;
+	opts[(*n)++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert_pem };
+	opts[(*n)++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, w->key_pem };
+	opts[(*n)++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, w->priorities };
+	return 0;
+}
+
 /* Start MHD on listening socket fd, which it then owns; 0 or -errno with err. */
 static int start_daemon(struct http_server *s, int fd, char *err, size_t errlen)
 {
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
-
-	MHD_set_panic_func(mhd_panic, NULL);
 	/* clang-format off */
-	s->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		on_request, s,
-		/* the logger first, so that nothing ever reaches stderr */
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	struct MHD_OptionItem opts[16] = {
+		{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
 		/* spare slots: past max_connections the guard closes idle ones for newcomers */
-		MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections + HTTP_SPARE_CONNECTIONS,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.max_per_ip,
-		MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout_s,
-		MHD_OPTION_NOTIFY_CONNECTION, http_guard__on_connection, s->guard,
-		MHD_OPTION_NOTIFY_COMPLETED, http_guard__on_completed, s->guard,
-		MHD_OPTION_END);
+		{ MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections + HTTP_SPARE_CONNECTIONS, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.max_per_ip, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout_s, NULL },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)http_guard__on_connection, s->guard },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_guard__on_completed, s->guard },
+	};
 	/* clang-format on */
+	int n = 6, e;
+
+	e = tls_options(s->o.web, opts, &n, &flags, err, errlen);
+	if (e) {
+		close(fd);
+		return e;
+	}
+	opts[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	MHD_set_panic_func(mhd_panic, NULL);
+	/* the logger first, so that nothing ever reaches stderr */
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
+				     opts, MHD_OPTION_END);
 	if (!s->daemon) {
 		/* MHD may or may not have closed fd on failure; no other thread can reuse it. */
 		if (fcntl(fd, F_GETFD) >= 0)
@@ -521,6 +584,7 @@ static void server_free(struct http_server *s)
 	if (!s)
 		return;
 	http_guard__free(s->guard);
+	web_auth__free(s->auth);
 	prom_writer__free(s->w);
 	free(s->index_html);
 	free(s);
@@ -592,8 +656,11 @@ struct http_server *http_server__start_opts(const struct http_server_opts *o,
 		s->index_html = build_index(s->metrics_path);
 		s->guard = http_guard__new(s->o.max_connections, s->o.max_requests,
 					   (__u64)s->o.timeout_s * 1000000000ull);
+		if (o->web && o->web->n_users)
+			s->auth = web_auth__new(o->web->users, o->web->n_users);
 	}
-	if (!s || !s->w || !s->index_html || !s->guard) {
+	if (!s || !s->w || !s->index_html || !s->guard ||
+	    (o->web && o->web->n_users && !s->auth)) {
 		snprintf(err, errlen, "cannot start the HTTP server: out of memory");
 		goto out_free;
 	}

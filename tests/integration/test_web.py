@@ -5,7 +5,9 @@ connection limits against idle and slowloris clients, and the capabilities left 
 import os
 import re
 import resource
+import shutil
 import socket
+import tempfile
 import threading
 import time
 
@@ -173,3 +175,137 @@ def test_idle_and_slowloris_connections_do_not_block_a_scrape():
         for s in idle + [e[0] for e in slow]:
             s.close()
     expect_eq(srv.stop(), 0, "exit status of tcpstate serve after SIGTERM")
+
+
+# ---- --web.config.file: TLS and basic auth ------------------------------------------------------
+
+WEB_USER, WEB_PASS = "prometheus", "s3cret:with colon"
+
+
+def make_web_config(tmp, users=True):
+    """A self-signed certificate for 127.0.0.1 (openssl), a bcrypt hash (htpasswd) and the
+    exporter-toolkit web config naming them with relative paths; returns its path."""
+    lib.sh(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=tcpstate-test",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout", os.path.join(tmp, "key.pem"), "-out", os.path.join(tmp, "cert.pem")])
+    line = lib.sh(["htpasswd", "-nbB", "-C", "10", WEB_USER, WEB_PASS]).stdout.strip()
+    user, _, hashed = line.partition(":")
+    cfg = os.path.join(tmp, "web.yml")
+    with open(cfg, "w") as f:
+        f.write("tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n")
+        if users:
+            f.write(f"basic_auth_users:\n  {user}: '{hashed}'\n")
+    return cfg
+
+
+def curl(url, *args):
+    """(HTTP status or 0 when no HTTP answer, curl's exit status, headers and body)."""
+    p = lib.sh(["curl", "-s", "-S", "-D", "-", "--max-time", "5", *args, url], check=False)
+    m = re.match(r"HTTP/\S+ (\d+)", p.stdout)
+    return (int(m.group(1)) if m else 0), p.returncode, p.stdout
+
+
+def test_tls_and_basic_auth_with_curl_and_prometheus():
+    """serve with --web.config.file: https without credentials and with a wrong password gets
+    401 with WWW-Authenticate, the right one 200 with metrics (promtool passes), plain http to
+    the TLS port gets no HTTP answer, and a real Prometheus scraping with scheme https, ca_file
+    and basic_auth sees the target up."""
+    tmp = tempfile.mkdtemp(prefix="tcpstate_web_")
+    try:
+        cfg = make_web_config(tmp)
+        addr = f"127.0.0.1:{ts.free_port()}"
+        srv = lib.tcpstate(["serve", "--listen", addr, "--web.config.file", cfg])
+        if not any(f"serving https://{addr}/metrics" in l for l in srv.err_lines):
+            raise AssertionError(f"expected a 'serving https://{addr}/metrics' line, got "
+                                 f"{srv.err_lines}")
+        url, ca = f"https://{addr}/metrics", ["--cacert", os.path.join(tmp, "cert.pem")]
+        status, _, out = curl(url, *ca)
+        expect_eq(status, 401, "status of https without credentials")
+        if 'www-authenticate: basic realm="tcpstate"' not in out.lower():
+            raise AssertionError(f"expected WWW-Authenticate: Basic in the 401, got {out!r}")
+        status, _, _ = curl(url, *ca, "-u", f"{WEB_USER}:wrong")
+        expect_eq(status, 401, "status with a wrong password")
+        status, _, _ = curl(url, *ca, "-u", f"nobody:{WEB_PASS}")
+        expect_eq(status, 401, "status with an unknown user")
+        status, rc, out = curl(url, *ca, "-u", f"{WEB_USER}:{WEB_PASS}")
+        expect_eq((status, rc), (200, 0), "status and curl exit with the right password")
+        body = out.split("\n\n", 1)[1]
+        if "tcpstate_build_info{" not in body or "process_open_fds " not in body:
+            raise AssertionError(f"expected the metrics in the 200, got {body[:300]!r}")
+        ts.promtool_check(body, "scrape over https")
+        status, rc, out = curl(f"http://{addr}/metrics", "-u", f"{WEB_USER}:{WEB_PASS}")
+        if status != 0 or rc == 0:
+            raise AssertionError(f"expected plain http to the TLS port to get no HTTP answer, "
+                                 f"got status {status}, curl exit {rc}: {out[:200]!r}")
+        prom_proc, prom = start_prometheus_https(addr, tmp)
+        q = f'up{{job="{ts.PROM_JOB}"}}'
+        last = []
+
+        def up():
+            last[:] = [ts.prom_scalar(prom, q)]
+            return last[0] == 1.0
+        try:
+            lib.wait_until(up, timeout=30, interval=0.5, what=q)
+        except AssertionError:
+            _, _, tbody = ts.http_get(prom, "/api/v1/targets")
+            raise AssertionError(f"expected {q} == 1 within 30 s, got {last[0]}; targets "
+                                 f"{tbody[:600]}") from None
+        n = ts.prom_scalar(prom, f'count(process_start_time_seconds{{job="{ts.PROM_JOB}"}})')
+        expect_eq(n, 1.0, "process_start_time_seconds series scraped by Prometheus")
+        expect_eq(prom_proc.stop(), 0, "exit status of prometheus after SIGTERM")
+        expect_eq(srv.stop(), 0, "exit status of tcpstate serve after SIGTERM")
+    finally:
+        lib.cleanup_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def start_prometheus_https(target, tmp):
+    """Prometheus scraping target with scheme https, the test certificate as CA and basic
+    auth, configured through a config file that start_prometheus() reads."""
+    pw = os.path.join(tmp, "password")
+    with open(pw, "w") as f:
+        f.write(WEB_PASS)
+    extra = (f"    scheme: https\n    tls_config:\n      ca_file: {tmp}/cert.pem\n"
+             f"    basic_auth:\n      username: {WEB_USER}\n      password_file: {pw}\n")
+    return ts.start_prometheus(target, tmp, extra)
+
+
+BAD_WEB_CONFIGS = [
+    ("unknown key", "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
+     "  cert_fil: x\n", r'line 4: unknown key "cert_fil" in tls_server_config'),
+    ("bad YAML", "basic_auth_users: [\n", r"line 2: "),
+    ("plain password", "basic_auth_users:\n  prom: secret\n",
+     r"basic_auth_users\.prom: expected a bcrypt hash"),
+    ("missing key file", "tls_server_config:\n  cert_file: cert.pem\n  key_file: nope.pem\n",
+     r"tls_server_config\.key_file \S+/nope\.pem: No such file or directory"),
+    ("key of another certificate",
+     "tls_server_config:\n  cert_file: cert.pem\n  key_file: other.pem\n", r"do not match"),
+]
+
+
+def test_bad_web_config_files():
+    """Each bad web config gives exit status 2 and one line naming the file and the key,
+    before any BPF program is loaded; so does an unreadable file."""
+    tmp = tempfile.mkdtemp(prefix="tcpstate_webbad_")
+    try:
+        make_web_config(tmp, users=False)
+        lib.sh(["openssl", "genpkey", "-algorithm", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-out", os.path.join(tmp, "other.pem")])
+        cases = BAD_WEB_CONFIGS + [("missing file", None, r"cannot read web config \S+/none"
+                                                          r"\.yml: No such file")]
+        for what, text, rx in cases:
+            cfg = os.path.join(tmp, "none.yml" if text is None else "bad.yml")
+            if text is not None:
+                with open(cfg, "w") as f:
+                    f.write(text)
+            p = lib.sh([lib.tcpstate_bin(), "serve", "--listen", "127.0.0.1:0",
+                        "--web.config.file", cfg], check=False)
+            lines = p.stderr.strip().splitlines()
+            expect_eq((p.returncode, len(lines)), (2, 1),
+                      f"{what}: exit status and stderr lines (stderr {p.stderr!r})")
+            if not re.search(rx, lines[0]) or cfg not in lines[0]:
+                raise AssertionError(f"{what}: expected one line naming {cfg} and matching "
+                                     f"/{rx}/, got {lines[0]!r}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
