@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "cli.h"
 #include "http_server.h"
 #include "log.h"
@@ -44,6 +45,8 @@ static const char serve_usage[] =
 	"                          (default -10: the reader must keep up with the load)\n"
 	"      --max-sockets N     socket table limit (default 1048576)\n"
 	"      --batch-ms MS       longest delay before queued events are read (default 100)\n"
+	"      --keep-caps         keep every capability after start (for debugging); by\n"
+	"                          default only those audits and owner lookups use remain\n"
 	"      --force-tracepoint  use the classic tracepoint instead of tp_btf (for testing)\n"
 	"  -v, --verbose           show libbpf's messages\n"
 	"  -h, --help              show this help\n"
@@ -62,6 +65,7 @@ enum {
 	OPT_MAX_REQUESTS,
 	OPT_CONN_TIMEOUT,
 	OPT_WEB_CONFIG,
+	OPT_KEEP_CAPS,
 };
 
 static const struct option serve_options[] = {
@@ -73,6 +77,7 @@ static const struct option serve_options[] = {
 	{ "web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
 	{ "web.connection-timeout", required_argument, NULL, OPT_CONN_TIMEOUT },
 	{ "web.config.file", required_argument, NULL, OPT_WEB_CONFIG },
+	{ "keep-caps", no_argument, NULL, OPT_KEEP_CAPS },
 	{ "audit-interval", required_argument, NULL, OPT_AUDIT },
 	{ "max-processes", required_argument, NULL, OPT_MAX_PROCS },
 	{ "max-remotes", required_argument, NULL, OPT_MAX_REMOTES },
@@ -88,6 +93,7 @@ struct serve_args {
 	struct metrics_opts mo;
 	struct http_server_opts ho;
 	const char *web_config_file;
+	bool keep_caps;
 };
 
 /* The --web.* limits; 0 if handled, EXIT_USAGE for a bad value, -1 if c is not one of them. */
@@ -143,6 +149,9 @@ static int serve_parse_one(int c, struct serve_args *a)
 		a->ho.listen = optarg;
 		return 0;
 	}
+	case OPT_KEEP_CAPS:
+		a->keep_caps = true;
+		return 0;
 	case OPT_WEB_CONFIG:
 		a->web_config_file = optarg;
 		return 0;
@@ -230,6 +239,19 @@ static int serve_health(void *ctx, char *buf, size_t len)
 	return 0;
 }
 
+/* BPF is loaded, rings mapped, the port bound: keep only what audits and owners need. */
+static int serve_drop_caps(void)
+{
+	char kept[128], err[256];
+
+	if (caps__drop_to_runtime(kept, sizeof(kept), err, sizeof(err))) {
+		log_err("%s", err);
+		return -1;
+	}
+	log_debug("capabilities kept: %s (--keep-caps keeps all)", kept[0] ? kept : "none");
+	return 0;
+}
+
 static int serve_run(struct serve_args *a)
 {
 	static struct serve_ctx c;
@@ -252,6 +274,8 @@ static int serve_run(struct serve_args *a)
 		log_err("out of memory");
 		goto out_close_session;
 	}
+	if (!a->keep_caps && serve_drop_caps())
+		goto out_free_metrics;
 	fprintf(stderr, "tcpstate: serving %s://%s%s (tracing TCP with %s, %u sockets "
 		"seeded)\n",
 		a->ho.web && a->ho.web->tls ? "https" : "http", http_server__address(http),
@@ -262,6 +286,7 @@ static int serve_run(struct serve_args *a)
 	fprintf(stderr, "tcpstate: stopped; %llu events, %llu lost\n",
 		(unsigned long long)c.s.events_seen, (unsigned long long)session__lost(&c.s));
 	ret = 0;
+out_free_metrics:
 	metrics__free(c.m);
 	c.m = NULL;
 out_close_session:

@@ -309,3 +309,74 @@ def test_bad_web_config_files():
                                      f"/{rx}/, got {lines[0]!r}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---- least privilege ----------------------------------------------------------------------------
+
+CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_BPF = 2, 19, 21, 39
+
+
+def proc_status(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+def cap_bits(mask):
+    v = int(mask, 16)
+    return {b for b in range(64) if v >> b & 1}
+
+
+def expected_caps():
+    keep = {CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_SYS_ADMIN}
+    with open("/proc/sys/kernel/unprivileged_bpf_disabled") as f:
+        unpriv_off = f.read().strip() != "0"
+    if unpriv_off and (5, 8) <= lib.KERNEL < (6, 5):
+        keep.add(CAP_BPF)
+    return keep
+
+
+def test_capabilities_dropped_after_start_and_audits_still_work():
+    """After start serve keeps only CAP_SYS_ADMIN, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (and
+    CAP_BPF on kernels before 6.5 with unprivileged BPF off) in CapEff, CapPrm and CapBnd, none
+    inheritable or ambient, with NoNewPrivs; audits and listener samples of a network namespace
+    created after the drop still succeed (setns), and the metrics are complete. --keep-caps
+    keeps everything."""
+    srv, addr = start_web_serve(["--audit-interval", "1"])
+    st = proc_status(srv.p.pid)
+    want = expected_caps()
+    got = {k: cap_bits(st[k]) for k in ("CapEff", "CapPrm", "CapBnd")}
+    for k, bits in got.items():
+        if bits != want:
+            raise AssertionError(f"expected {k} of serve to be {sorted(want)}, got "
+                                 f"{sorted(bits)} ({st[k]})")
+    expect_eq((st["CapInh"], st["CapAmb"], st["NoNewPrivs"]),
+              ("0000000000000000", "0000000000000000", "1"),
+              "CapInh, CapAmb and NoNewPrivs of serve")
+    ns = lib.Netns("webcaps")
+    lk = lib.tcpwork(ns, ["leak-close-wait", "--count", "3"])
+    lk.wait_line(r"LEAKED n=3", timeout=30)
+    audits0 = ts.value(ts.parse_samples(ts.scrape(addr)[1]), "tcpstate_audits_total")
+    time.sleep(2.5 * lib.TIME_SCALE)  # two audits at --audit-interval 1
+    body = ts.scrape(addr)[1]
+    s = ts.parse_samples(body)
+    if ts.value(s, "tcpstate_audits_total") < audits0 + 2:
+        raise AssertionError(f"expected two more audits after 2.5 s, got "
+                             f"{ts.value(s, 'tcpstate_audits_total')} from {audits0}")
+    bad = [l for l in srv.err_lines if "cannot dump" in l or "cannot" in l]
+    if bad:
+        raise AssertionError(f"expected no audit failures after the drop, got {bad}")
+    expect_eq(ts.value(s, "tcpstate_netns_sockets", netns=str(ns.inode), state="close_wait"),
+              3.0, "CLOSE_WAIT sockets of the new namespace")
+    # listener samples read each namespace's counters at every scrape
+    ov = ts.series(s, "tcpstate_netns_listen_overflows_total", netns=str(ns.inode))
+    if not ov:
+        raise AssertionError(f"expected the listen counters of namespace {ns.inode} after the "
+                             f"drop, got none")
+    ts.promtool_check(body, "scrape after the capability drop")
+    expect_eq(ts.http_get(addr, "/healthz")[:3:2], (200, "ok\n"), "/healthz after the drop")
+    expect_eq(srv.stop(), 0, "exit status of tcpstate serve after SIGTERM")
+    mine = cap_bits(proc_status(os.getpid())["CapEff"])
+    srv, addr = start_web_serve(["--keep-caps"])
+    expect_eq(cap_bits(proc_status(srv.p.pid)["CapEff"]), mine,
+              "CapEff of serve --keep-caps (the test's own)")
+    expect_eq(srv.stop(), 0, "exit status of tcpstate serve --keep-caps after SIGTERM")
