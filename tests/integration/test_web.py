@@ -7,6 +7,7 @@ import re
 import resource
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -201,9 +202,12 @@ def make_web_config(tmp, users=True):
 
 def curl(url, *args):
     """(HTTP status or 0 when no HTTP answer, curl's exit status, headers and body)."""
-    p = lib.sh(["curl", "-s", "-S", "-D", "-", "--max-time", "5", *args, url], check=False)
-    m = re.match(r"HTTP/\S+ (\d+)", p.stdout)
-    return (int(m.group(1)) if m else 0), p.returncode, p.stdout
+    p = subprocess.run(["curl", "-s", "-S", "-D", "-", "--max-time", "5", *args, url],
+                       capture_output=True, timeout=30)
+    # label values are other processes' names, which need not be UTF-8
+    out = p.stdout.decode("utf-8", "replace").replace("\r\n", "\n")
+    m = re.match(r"HTTP/\S+ (\d+)", out)
+    return (int(m.group(1)) if m else 0), p.returncode, out
 
 
 def test_tls_and_basic_auth_with_curl_and_prometheus():
