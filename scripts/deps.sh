@@ -4,8 +4,10 @@
 # already present are not touched, and apt-get runs only when something is missing.
 set -euo pipefail
 
-BUILD_PKGS="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev bpftool libjson-c-dev libcurl4-openssl-dev libncurses-dev"
-TEST_PKGS="python3 iproute2 iptables procps prometheus libbpf-tools prometheus-node-exporter tmux"
+BUILD_PKGS="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev bpftool
+	libjson-c-dev libcurl4-openssl-dev libncurses-dev libgnutls28-dev libyaml-dev libcrypt-dev libcap-dev"
+TEST_PKGS="python3 iproute2 iptables procps prometheus libbpf-tools prometheus-node-exporter
+	tmux openssl apache2-utils curl"
 
 want="$BUILD_PKGS"
 [ "${1:-}" = "--test" ] && want="$BUILD_PKGS $TEST_PKGS"

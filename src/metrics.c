@@ -14,6 +14,7 @@
 #include "cgroup_names.h"
 #include "hashmap.h"
 #include "metrics.h"
+#include "process_stats.h"
 #include "prom_writer.h"
 
 /* A process group: the label set of per-process series. */
@@ -731,6 +732,7 @@ static void render_self(struct metrics *m, struct prom_writer *w)
 	static const char *const fam[FOLD_MAX] = { "process", "time_wait_remote" };
 	const char *bl[] = { "version", TCPSTATE_VERSION, "attach", tracer__mode(m->s->tracer),
 			     NULL };
+	struct process_stats ps;
 
 	prom_writer__family(w, "tcpstate_scrape_duration_seconds", "gauge",
 			    "Time the previous scrape took to render.");
@@ -748,6 +750,8 @@ static void render_self(struct metrics *m, struct prom_writer *w)
 			    "tcpstate version and how inet_sock_set_state is attached.");
 	prom_writer__sample_u64(w, "tcpstate_build_info", bl, 1);
 	render_hooks(m, w);
+	if (!process_stats__read("/proc", &ps))
+		process_stats__render(w, &ps);
 	prom_writer__family(w, "tcpstate_series", "gauge", "Series in this exposition.");
 	prom_writer__sample_u64(w, "tcpstate_series", NULL, prom_writer__series(w) + 1);
 }

@@ -276,12 +276,14 @@ def prom_scalar(prom, q):
     return float(res[0]["value"][1]) if len(res) == 1 else None
 
 
-def start_prometheus(target, tmp):
+def start_prometheus(target, tmp, job_extra=""):
+    """Prometheus scraping target every second (job_extra: more lines of the job, e.g. the
+    scheme and auth); returns (Proc, "127.0.0.1:PORT") once it is ready."""
     port = free_port()
     cfg = os.path.join(tmp, "prometheus.yml")
     with open(cfg, "w") as f:
         f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                f"scrape_configs:\n  - job_name: {PROM_JOB}\n"
+                f"scrape_configs:\n  - job_name: {PROM_JOB}\n{job_extra}"
                 f"    static_configs:\n      - targets: ['{target}']\n")
     p = lib.Proc(["prometheus", f"--config.file={cfg}",
                   f"--storage.tsdb.path={os.path.join(tmp, 'data')}",
