@@ -1,0 +1,276 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Faults `tcpstate serve` must survive, each ending with the counts of a namespace equal to `ss`
+in it and any loss counted: the daemon killed with SIGKILL mid-churn and restarted,
+--max-sockets hit by a flood, a ring buffer overflow and a process that exits holding thousands
+of sockets. Every wait is on a condition, bounded and stretched by lib.TIME_SCALE."""
+import os
+import signal
+import time
+
+import lib
+from lib import Netns, expect_eq
+from test_serve import http_get, parse_samples, scrape, series, start_serve, value
+
+# States a settled workload has left: anything else is a connection still opening or closing.
+TRANSIENT = {"syn_sent", "syn_recv", "established", "fin_wait1", "last_ack", "closing"}
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+def samples(addr):
+    return parse_samples(scrape(addr)[1])
+
+
+def netns_counts(s, inode):
+    """{state: count} of tcpstate_netns_sockets for one namespace (zero counts are omitted)."""
+    return {d["state"]: int(v) for d, v in series(s, "tcpstate_netns_sockets", netns=str(inode))
+            if v}
+
+
+def ss_counts(ns):
+    """ss -tan of the namespace by state; CLOSE (bound, unconnected) is not a metric state."""
+    return {k: v for k, v in ns.ss_states().items() if k != "close"}
+
+
+def wait_settled(ns, timeout=30, keep=()):
+    """Wait until no connection of ns is opening or closing (states in keep are expected)."""
+    lib.wait_until(lambda: not (TRANSIENT - set(keep)) & set(ss_counts(ns)), timeout=timeout,
+                   interval=0.2, what=f"connections in {ns.name} to settle")
+
+
+def wait_equal_ss(addr, ns, timeout=20, what=""):
+    """Wait until /metrics counts ns's sockets as ss does; returns the last samples."""
+    last = {}
+
+    def equal():
+        want = ss_counts(ns)
+        last["s"] = samples(addr)
+        last["got"], last["want"] = netns_counts(last["s"], ns.inode), want
+        return last["got"] == want
+    try:
+        lib.wait_until(equal, timeout=timeout, interval=0.3)
+    except AssertionError:
+        raise AssertionError(f"{what}: expected tcpstate_netns_sockets{{netns=\"{ns.inode}\"}} "
+                             f"to equal ss -tan {last.get('want')}, got {last.get('got')} after "
+                             f"{timeout * lib.TIME_SCALE:g}s") from None
+    return last["s"]
+
+
+def lost(s):
+    return {d["reason"]: int(v) for d, v in series(s, "tcpstate_events_lost_total")}
+
+
+def rss_kib(pid, field="VmRSS"):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def report(what, **numbers):
+    """One line of figures for the test log (the runner shows stdout of passing tests)."""
+    print(f"     {what}: " + ", ".join(f"{k}={v}" for k, v in numbers.items()), flush=True)
+
+
+def churn(ns, args):
+    return lib.Proc(ns.cmd([lib.churn_bin()] + lib.scaled_args(args)))
+
+
+# ---- 1. SIGKILL mid-churn, then a restart ------------------------------------------------------
+
+def test_sigkill_mid_churn_then_restart():
+    ns = Netns("fkill")
+    a, addr_a = start_serve(["--audit-interval", "2"])
+    mine = lib.bpf_prog_ids_of(a.p.pid)
+    if not mine:
+        raise AssertionError(f"expected tcpstate serve (pid {a.p.pid}) to hold BPF programs")
+    lk = lib.tcpwork(ns, ["leak-close-wait", "--count", "20"])
+    lk.wait_line(r"LEAKED n=20", timeout=30)
+    ch = churn(ns, ["--duration", "8", "--rate", "400", "--threads", "2"])
+    lib.wait_until(lambda: ss_counts(ns).get("time_wait", 0) >= 300, timeout=15, interval=0.1,
+                   what="the churn to leave 300 TIME_WAIT sockets")
+    scrape(addr_a)
+    a.p.send_signal(signal.SIGKILL)
+    expect_eq(a.p.wait(timeout=10), -signal.SIGKILL, "exit status of serve after SIGKILL")
+    left = set()
+
+    def gone():
+        left.clear()
+        left.update(mine & lib.bpf_prog_ids())
+        return not left
+    try:
+        lib.wait_until(gone, timeout=10, interval=0.1, what="programs to be freed")
+    except AssertionError:
+        raise AssertionError(f"expected the kernel to free every program of the killed serve "
+                             f"(ids {sorted(mine)}), still loaded: {sorted(left)}") from None
+    if ch.p.poll() is not None:
+        raise AssertionError("the churn ended before the restart: the test did not restart "
+                             "mid-churn")
+    started = time.monotonic()
+    b, addr_b = start_serve(["--audit-interval", "2"])
+    restart_s = time.monotonic() - started
+    churning = ch.p.poll() is None
+    ch.wait_line(r'"connections"', timeout=30)
+    wait_settled(ns)
+    s = wait_equal_ss(addr_b, ns, what="after the restart and the churn")
+    if not churning:
+        raise AssertionError("the churn ended while serve restarted: the restart was not "
+                             "mid-churn")
+    expect_eq(netns_counts(s, ns.inode).get("close_wait"), 20, "CLOSE_WAIT of the namespace")
+    report("sigkill", programs_freed=len(mine), restart_s=f"{restart_s:.2f}",
+           time_wait=netns_counts(s, ns.inode).get("time_wait"), lost=lost(s))
+    expect_eq(b.stop(), 0, "exit status of the restarted serve after SIGTERM")
+
+
+# ---- 3. --max-sockets hit by a flood -------------------------------------------------------------
+
+MAX_SOCKETS = 2000
+FLOOD_CONNS = 5000  # both ends: 10,000 sockets
+
+
+def test_max_sockets_flood():
+    ns = Netns("fflood")
+    srv, addr = start_serve(["--max-sockets", str(MAX_SOCKETS), "--audit-interval", "1",
+                             "--ringbuf-kb", "2048"])
+    lk = lib.tcpwork(ns, ["leak-close-wait", "--count", "5"])
+    lk.wait_line(r"LEAKED n=5", timeout=30)
+    wait_equal_ss(addr, ns, what="before the flood")
+    rss_before = rss_kib(srv.p.pid)
+    anon_before = rss_kib(srv.p.pid, "RssAnon")
+    # 5000 connections held 3 s each, then reset by the client: no TIME_WAIT is left behind
+    ulimit = "ulimit -n 16384; exec \"$@\""
+    server = lib.Proc(ns.cmd(["sh", "-c", ulimit, "sh", lib.tcpwork_bin(), "server", "--port", "0",
+                              "--count", str(FLOOD_CONNS), "--close", "never", "--hold-ms", "1",
+                              "--backlog", "4096"]))
+    port = server.wait_line(r"READY pid=\d+ port=(\d+)").group(1)
+    client = lib.Proc(ns.cmd(["sh", "-c", ulimit, "sh", lib.tcpwork_bin(), "client", "--port",
+                              port, "--count", str(FLOOD_CONNS), "--hold-ms",
+                              str(int(3000 * lib.TIME_SCALE)), "--close", "rst"]))
+    peak = {"ss": 0, "table": 0, "full": 0}
+
+    def flooded():
+        n = sum(ss_counts(ns).values())
+        s = samples(addr)
+        peak["ss"] = max(peak["ss"], n)
+        peak["table"] = max(peak["table"], int(value(s, "tcpstate_table_sockets")))
+        peak["full"] = int(value(s, "tcpstate_table_full_total"))
+        return n >= 2 * FLOOD_CONNS * 0.8
+    lib.wait_until(flooded, timeout=30, interval=0.2, what="the flood to hold 8000 sockets")
+    rss_peak = rss_kib(srv.p.pid)
+    anon_peak = rss_kib(srv.p.pid, "RssAnon")
+    expect_eq(http_get(addr, "/healthz")[0], 200, "status of /healthz during the flood")
+    client.wait_line(r"^DONE", timeout=60)
+    server.wait_line(r"^DONE", timeout=60)
+    wait_settled(ns)
+    s = wait_equal_ss(addr, ns, what="after the flood drained")
+    full = int(value(s, "tcpstate_table_full_total"))
+    capacity = int(value(s, "tcpstate_table_capacity"))
+    expect_eq(capacity, MAX_SOCKETS, "tcpstate_table_capacity")
+    if peak["table"] > MAX_SOCKETS:
+        raise AssertionError(f"expected at most {MAX_SOCKETS} sockets in the table, saw "
+                             f"{peak['table']}")
+    if full <= 0:
+        raise AssertionError(f"expected tcpstate_table_full_total > 0 after a flood of "
+                             f"{peak['ss']} sockets with --max-sockets {MAX_SOCKETS}, got {full}")
+    # 10,000 tracked sockets would take about 1 MiB; the table may not grow past its limit at all
+    grew = anon_peak - anon_before
+    if grew > 4096:
+        raise AssertionError(f"expected RssAnon to grow by at most 4 MiB during the flood, grew "
+                             f"{grew} KiB ({anon_before} -> {anon_peak})")
+    report("flood", sockets_peak=peak["ss"], table_peak=peak["table"], refusals=full,
+           rss_kib=f"{rss_before}->{rss_peak}", anon_kib=f"{anon_before}->{anon_peak}",
+           lost=lost(s))
+    expect_eq(srv.stop(), 0, "exit status of serve after SIGTERM")
+
+
+# ---- 4. ring buffer overflow ---------------------------------------------------------------------
+
+def test_ring_overflow_counted_and_audit_brought_forward():
+    ns = Netns("fring")
+    # The hour-long audit interval shows that it is the loss that brings the audit forward.
+    srv, addr = start_serve(["--ringbuf-kb", "4", "--audit-interval", "3600"])
+    audits0 = int(value(samples(addr), "tcpstate_audits_total"))
+    srv.p.send_signal(signal.SIGSTOP)  # the reader stalls: the small rings must overflow
+    try:
+        lk = lib.tcpwork(ns, ["leak-close-wait", "--count", "7"])
+        lk.wait_line(r"LEAKED n=7", timeout=30)
+        sv = lib.tcpwork(ns, ["server", "--port", "0", "--count", "200", "--close",
+                              "client-first"])
+        port = sv.wait_line(r"READY pid=\d+ port=(\d+)").group(1)
+        cl = lib.tcpwork(ns, ["client", "--port", port, "--count", "200"])
+        cl.wait_line(r"^DONE", timeout=60)
+        sv.wait_line(r"^DONE", timeout=30)
+    finally:
+        srv.p.send_signal(signal.SIGCONT)
+    wait_settled(ns)
+    started = time.monotonic()
+    s = wait_equal_ss(addr, ns, timeout=15, what="after the overflow (the audit repairs)")
+    repaired_s = time.monotonic() - started
+    ring = lost(s).get("ringbuf_full", 0)
+    if ring <= 0:
+        raise AssertionError(f"expected tcpstate_events_lost_total{{reason=\"ringbuf_full\"}} "
+                             f"> 0 with 4 KiB rings and a stopped reader, got {lost(s)}")
+    audits = int(value(s, "tcpstate_audits_total"))
+    if audits <= audits0:
+        raise AssertionError(f"expected an audit brought forward by the loss, got "
+                             f"tcpstate_audits_total {audits0} -> {audits}")
+    fixes = sum(v for _, v in series(s, "tcpstate_audit_corrections_total"))
+    report("ring", lost=ring, audits=f"{audits0}->{audits}", corrections=int(fixes),
+           repaired_s=f"{repaired_s:.1f}")
+    expect_eq(srv.stop(), 0, "exit status of serve after SIGTERM")
+
+
+# ---- 5. a process exits holding thousands of sockets ---------------------------------------------
+
+N_HELD = 3000
+
+
+def test_process_exits_with_thousands_of_sockets():
+    ns = Netns("fexit")
+    srv, addr = start_serve(["--audit-interval", "2", "--pid-label", "--max-processes",
+                             "100000"])
+    # The server holds every accepted socket in CLOSE_WAIT (the client closed at once); the
+    # client's ends wait in FIN_WAIT2 for the server's FIN.
+    ch = churn(ns, ["--close", "never", "--max-open", str(N_HELD), "--rate", "3000",
+                    "--duration", "60", "--threads", "2"])
+    pid = str(ch.p.pid)
+    lib.wait_until(lambda: ss_counts(ns).get("close_wait", 0) >= N_HELD, timeout=30,
+                   interval=0.1, what=f"{N_HELD} CLOSE_WAIT sockets")
+    held = {}
+
+    def counted():
+        s = samples(addr)
+        held["cw"] = sum(v for _, v in series(s, "tcpstate_process_sockets", pid=pid,
+                                              state="close_wait"))
+        return held["cw"] >= N_HELD
+    lib.wait_until(counted, timeout=10, interval=0.2, what=f"pid {pid}'s CLOSE_WAIT in /metrics")
+    ch.p.send_signal(signal.SIGKILL)
+    ch.p.wait(timeout=10)
+    killed = time.monotonic()
+    wait_settled(ns)
+    s = wait_equal_ss(addr, ns, what=f"after pid {pid} exited with {N_HELD} sockets")
+    settled_s = time.monotonic() - killed
+    # Its TIME_WAIT sockets stay charged to it until they expire (it made them, they hold its
+    # ports); every other socket of the dead process must be gone.
+    mine = {}
+
+    def only_time_wait():
+        mine.clear()
+        for d, v in series(samples(addr), "tcpstate_process_sockets", pid=pid):
+            if v:
+                mine[d["state"]] = v
+        return not set(mine) - {"time_wait"}
+    try:
+        lib.wait_until(only_time_wait, timeout=10, interval=0.3, what="the process's series")
+    except AssertionError:
+        raise AssertionError(f"expected no sockets but TIME_WAIT of pid {pid} after it exited, "
+                             f"got {mine}") from None
+    s = samples(addr)
+    tw = netns_counts(s, ns.inode).get("time_wait", 0)
+    if mine.get("time_wait", 0) > tw:
+        raise AssertionError(f"expected at most the namespace's {tw} TIME_WAIT sockets charged "
+                             f"to pid {pid}, got {mine}")
+    report("exit", held=int(held["cw"]), settled_s=f"{settled_s:.1f}",
+           time_wait=netns_counts(s, ns.inode).get("time_wait"), lost=lost(s))
+    expect_eq(srv.stop(), 0, "exit status of serve after SIGTERM")
