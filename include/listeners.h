@@ -36,6 +36,8 @@ struct listener_info {
 struct netns_listen_stats {
 	__u64 listen_overflows;	/* TcpExt ListenOverflows */
 	__u64 listen_drops;	/* TcpExt ListenDrops */
+	__u32 generation;	/* the last sample that read them: older ones are of gone namespaces */
+	__u32 pad;
 };
 
 struct listeners;

@@ -117,6 +117,7 @@ static void read_netstat(struct listeners *l, const struct netns_ref *ns)
 	if (st) {
 		st->listen_overflows = nl.listen_overflows;
 		st->listen_drops = nl.listen_drops;
+		st->generation = l->generation;
 	}
 }
 
@@ -131,6 +132,20 @@ static void sample_netns(struct listeners *l, const struct netns_ref *ns)
 		log_debug("listener dump of netns %u failed", ns->inode);
 	close(fd);
 	read_netstat(l, ns);
+}
+
+/* Drop the counters of namespaces this sample did not find (gone): their series go with them. */
+static void netstat_finish(struct listeners *l)
+{
+	__u32 gone[256], it = 0, ngone = 0;
+	struct netns_listen_stats *st;
+	const void *key;
+
+	while ((st = hashmap__next(l->netstat, &it, &key)))
+		if (st->generation != l->generation && ngone < sizeof(gone) / sizeof(gone[0]))
+			memcpy(&gone[ngone++], key, sizeof(gone[0]));
+	for (__u32 i = 0; i < ngone; i++)
+		hashmap__delete(l->netstat, &gone[i]);
 }
 
 /* Drop listeners this sample did not see, and feed the model the queues it did see. */
@@ -166,6 +181,8 @@ int listeners__sample(struct listeners *l, struct tracker *t)
 	l->t = NULL;
 	netns__free_list(refs, n);
 	sample_finish(l, t);
+	if (n < NETNS_MAX) /* a full list may have left namespaces out */
+		netstat_finish(l);
 	return 0;
 }
 

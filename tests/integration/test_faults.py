@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Faults `tcpstate serve` must survive, each ending with the counts of a namespace equal to `ss`
-in it and any loss counted: the daemon killed with SIGKILL mid-churn and restarted,
---max-sockets hit by a flood, a ring buffer overflow and a process that exits holding thousands
-of sockets. Every wait is on a condition, bounded and stretched by lib.TIME_SCALE."""
+in it and any loss counted: the daemon killed with SIGKILL mid-churn and restarted, 100
+namespaces created and destroyed under load, --max-sockets hit by a flood, a ring buffer
+overflow, a process that exits holding thousands of sockets, and sock_diag failing in one
+namespace. Every wait is on a condition, bounded and stretched by lib.TIME_SCALE."""
 import os
+import re
 import signal
+import threading
 import time
 
 import lib
@@ -123,6 +126,112 @@ def test_sigkill_mid_churn_then_restart():
     expect_eq(b.stop(), 0, "exit status of the restarted serve after SIGTERM")
 
 
+# ---- 2. 100 namespaces created and destroyed under load -----------------------------------------
+
+N_NAMESPACES = 100
+NS_WORKERS = 4
+NETNS_FAMILIES = ("tcpstate_netns_sockets", "tcpstate_time_wait_sockets",
+                  "tcpstate_time_wait_port_range_ratio", "tcpstate_listener_close_wait_sockets",
+                  "tcpstate_netns_listen_overflows_total", "tcpstate_netns_listen_drops_total",
+                  "tcpstate_listen_accept_queue", "tcpstate_accept_wait_seconds_bucket")
+
+
+def live_netns_inodes():
+    """Inodes of every network namespace reachable now (as tcpstate finds them)."""
+    found = set()
+    for d in ("/run/netns",):
+        for n in os.listdir(d) if os.path.isdir(d) else ():
+            try:
+                found.add(os.stat(os.path.join(d, n)).st_ino)
+            except OSError:
+                pass
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                found.add(os.stat(f"/proc/{pid}/ns/net").st_ino)
+            except OSError:
+                pass
+    return found
+
+
+def short_lived_netns(i, errors, inodes):
+    """One namespace: a listener, CLOSE_WAIT and TIME_WAIT sockets, then deleted under them
+    (the kernel purges TIME_WAIT sockets with their namespace, without an event). Every other
+    one loses its name first and dies when its last process, the leaker, is killed."""
+    try:
+        ns = Netns("fmany")
+        inodes.append(ns.inode)
+        lk = lib.tcpwork(ns, ["leak-close-wait", "--count", "2"])
+        lk.wait_line(r"LEAKED n=2", timeout=30)
+        tw = lib.tcpwork(ns, ["time-wait", "--count", "3"])
+        tw.wait_line(r"^DONE n=3", timeout=30)
+        time.sleep(0.05 * (i % 5) * lib.TIME_SCALE)  # lives across an audit or not
+        if i % 2:
+            lib.sh(["ip", "netns", "del", ns.name])
+            lib._netns.remove(ns.name)
+        lk.p.kill()  # the leaker's sockets close with the process
+        lk.p.wait(timeout=10)
+        if not i % 2:
+            lib.sh(["ip", "netns", "del", ns.name])
+            lib._netns.remove(ns.name)
+    except Exception as e:  # noqa: BLE001 - reported by the test thread
+        errors.append(repr(e))
+
+
+def test_hundred_namespaces_created_and_destroyed_under_load():
+    keep = Netns("fkeep")
+    srv, addr = start_serve(["--audit-interval", "1"])
+    lk = lib.tcpwork(keep, ["leak-close-wait", "--count", "10"])
+    lk.wait_line(r"LEAKED n=10", timeout=30)
+    ch = churn(keep, ["--duration", "300", "--rate", "200"])
+    errors, inodes = [], []
+    started = time.monotonic()
+    for first in range(0, N_NAMESPACES, NS_WORKERS):
+        threads = [threading.Thread(target=short_lived_netns, args=(i, errors, inodes))
+                   for i in range(first, min(first + NS_WORKERS, N_NAMESPACES))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120 * lib.TIME_SCALE)
+        if srv.p.poll() is not None:
+            raise AssertionError(f"serve exited ({srv.p.returncode}) after {first} namespaces: "
+                                 f"{srv.err_lines[-5:]}")
+        if first % 20 == 0:
+            scrape(addr)
+    took = time.monotonic() - started
+    if errors:
+        raise AssertionError(f"expected every namespace's workload to run, got {len(errors)} "
+                             f"errors, first {errors[:3]}")
+    expect_eq(len(inodes), N_NAMESPACES, "namespaces created")
+    ch.p.send_signal(signal.SIGINT)
+    ch.wait_line(r'"connections"', timeout=30)
+    wait_settled(keep)
+    s = wait_equal_ss(addr, keep, what="the surviving namespace")
+    left = {}
+
+    def forgotten():
+        gone = set(inodes) - live_netns_inodes()  # an inode may already serve a new namespace
+        left.clear()
+        for name, labels, _ in samples(addr):
+            ns = dict(labels).get("netns", "")
+            if name in NETNS_FAMILIES and ns.isdigit() and int(ns) in gone:
+                left.setdefault(ns, set()).add(name)
+        return not left
+    try:
+        lib.wait_until(forgotten, timeout=10, interval=0.5, what="series of deleted namespaces")
+    except AssertionError:
+        raise AssertionError(f"expected no series of the {N_NAMESPACES} deleted namespaces "
+                             f"within 10 s (audits every second), got {len(left)} namespaces "
+                             f"still shown, e.g. {dict(list(left.items())[:3])}") from None
+    s = samples(addr)
+    healthy = http_get(addr, "/healthz")[0]
+    expect_eq(healthy, 200, "status of /healthz after the namespaces")
+    report("namespaces", created=len(inodes), seconds=f"{took:.1f}",
+           audits=int(value(s, "tcpstate_audits_total")), lost=lost(s),
+           audit_errors=int(value(s, "tcpstate_audit_errors_total")))
+    expect_eq(srv.stop(), 0, "exit status of serve after SIGTERM")
+
+
 # ---- 3. --max-sockets hit by a flood -------------------------------------------------------------
 
 MAX_SOCKETS = 2000
@@ -147,16 +256,23 @@ def test_max_sockets_flood():
     client = lib.Proc(ns.cmd(["sh", "-c", ulimit, "sh", lib.tcpwork_bin(), "client", "--port",
                               port, "--count", str(FLOOD_CONNS), "--hold-ms",
                               str(int(3000 * lib.TIME_SCALE)), "--close", "rst"]))
-    peak = {"ss": 0, "table": 0, "full": 0}
+    peak = {"ss": 0, "table": 0, "untracked": 0}
 
     def flooded():
         n = sum(ss_counts(ns).values())
         s = samples(addr)
         peak["ss"] = max(peak["ss"], n)
         peak["table"] = max(peak["table"], int(value(s, "tcpstate_table_sockets")))
-        peak["full"] = int(value(s, "tcpstate_table_full_total"))
+        peak["untracked"] = max(peak["untracked"],
+                                int(value(s, "tcpstate_table_untracked_sockets")))
         return n >= 2 * FLOOD_CONNS * 0.8
     lib.wait_until(flooded, timeout=30, interval=0.2, what="the flood to hold 8000 sockets")
+    # an audit (every second) during the flood tells how many sockets the table left out
+    lib.wait_until(lambda: flooded() and peak["untracked"] > 0 or client.p.poll() is not None,
+                   timeout=10, interval=0.2, what="an audit during the flood")
+    if peak["untracked"] <= 0:
+        raise AssertionError(f"expected tcpstate_table_untracked_sockets > 0 while "
+                             f"{peak['ss']} sockets flooded a table of {MAX_SOCKETS}, got 0")
     rss_peak = rss_kib(srv.p.pid)
     anon_peak = rss_kib(srv.p.pid, "RssAnon")
     expect_eq(http_get(addr, "/healthz")[0], 200, "status of /healthz during the flood")
@@ -165,6 +281,8 @@ def test_max_sockets_flood():
     wait_settled(ns)
     s = wait_equal_ss(addr, ns, what="after the flood drained")
     full = int(value(s, "tcpstate_table_full_total"))
+    lib.wait_until(lambda: value(samples(addr), "tcpstate_table_untracked_sockets") == 0,
+                   timeout=10, what="an audit after the flood to find every socket tracked")
     capacity = int(value(s, "tcpstate_table_capacity"))
     expect_eq(capacity, MAX_SOCKETS, "tcpstate_table_capacity")
     if peak["table"] > MAX_SOCKETS:
@@ -179,6 +297,7 @@ def test_max_sockets_flood():
         raise AssertionError(f"expected RssAnon to grow by at most 4 MiB during the flood, grew "
                              f"{grew} KiB ({anon_before} -> {anon_peak})")
     report("flood", sockets_peak=peak["ss"], table_peak=peak["table"], refusals=full,
+           untracked_peak=peak["untracked"],
            rss_kib=f"{rss_before}->{rss_peak}", anon_kib=f"{anon_before}->{anon_peak}",
            lost=lost(s))
     expect_eq(srv.stop(), 0, "exit status of serve after SIGTERM")
@@ -273,4 +392,36 @@ def test_process_exits_with_thousands_of_sockets():
                              f"to pid {pid}, got {mine}")
     report("exit", held=int(held["cw"]), settled_s=f"{settled_s:.1f}",
            time_wait=netns_counts(s, ns.inode).get("time_wait"), lost=lost(s))
+    expect_eq(srv.stop(), 0, "exit status of serve after SIGTERM")
+
+
+# ---- 6. sock_diag failing in one namespace -------------------------------------------------------
+
+def test_sock_diag_failing_in_one_namespace():
+    bad, good = Netns("fbad"), Netns("fgood")
+    # TCPSTATE_FAULT_SOCK_DIAG (test-only, see README "Tests"): dumps of this namespace fail
+    os.environ["TCPSTATE_FAULT_SOCK_DIAG"] = str(bad.inode)
+    try:
+        srv, addr = start_serve(["--audit-interval", "1"])
+    finally:
+        del os.environ["TCPSTATE_FAULT_SOCK_DIAG"]
+    for ns in (bad, good):
+        lk = lib.tcpwork(ns, ["leak-close-wait", "--count", "4"])
+        lk.wait_line(r"LEAKED n=4", timeout=30)
+        tw = lib.tcpwork(ns, ["time-wait", "--count", "3"])
+        tw.wait_line(r"^DONE n=3", timeout=30)
+    s = wait_equal_ss(addr, good, what="the namespace whose dumps work")
+    lib.wait_until(lambda: value(samples(addr), "tcpstate_audit_errors_total") >= 3, timeout=10,
+                   what="three failed audits of the faulty namespace")
+    s = samples(addr)
+    errs = int(value(s, "tcpstate_audit_errors_total"))
+    lines = [l for l in srv.err_lines if str(bad.inode) in l and "TCPSTATE_FAULT" not in l]
+    expect_eq(len(lines), 1, f"log lines naming namespace {bad.inode} after {errs} failed "
+                             f"dumps ({srv.err_lines[-5:]})")
+    if not re.search(r"cannot dump sockets of network namespace", lines[0]):
+        raise AssertionError(f"expected the line to say the dump failed, got {lines[0]!r}")
+    # The faulty namespace is still counted from its events, without audit repairs.
+    expect_eq(netns_counts(s, bad.inode), ss_counts(bad), "counts of the faulty namespace")
+    expect_eq(http_get(addr, "/healthz")[0], 200, "status of /healthz")
+    report("sock_diag", audit_errors=errs, log_line=lines[0])
     expect_eq(srv.stop(), 0, "exit status of serve after SIGTERM")
