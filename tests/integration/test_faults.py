@@ -76,6 +76,20 @@ def report(what, **numbers):
     print(f"     {what}: " + ", ".join(f"{k}={v}" for k, v in numbers.items()), flush=True)
 
 
+def wait_programs_freed(ids, whose):
+    left = set()
+
+    def gone():
+        left.clear()
+        left.update(ids & lib.bpf_prog_ids())
+        return not left
+    try:
+        lib.wait_until(gone, timeout=10, interval=0.1, what="programs to be freed")
+    except AssertionError:
+        raise AssertionError(f"expected no program of {whose} left (ids {sorted(ids)}), still "
+                             f"loaded: {sorted(left)}") from None
+
+
 def churn(ns, args):
     return lib.Proc(ns.cmd([lib.churn_bin()] + lib.scaled_args(args)))
 
@@ -90,23 +104,13 @@ def test_sigkill_mid_churn_then_restart():
         raise AssertionError(f"expected tcpstate serve (pid {a.p.pid}) to hold BPF programs")
     lk = lib.tcpwork(ns, ["leak-close-wait", "--count", "20"])
     lk.wait_line(r"LEAKED n=20", timeout=30)
-    ch = churn(ns, ["--duration", "8", "--rate", "400", "--threads", "2"])
+    ch = churn(ns, ["--duration", "10", "--rate", "400", "--threads", "2"])
     lib.wait_until(lambda: ss_counts(ns).get("time_wait", 0) >= 300, timeout=15, interval=0.1,
                    what="the churn to leave 300 TIME_WAIT sockets")
     scrape(addr_a)
     a.p.send_signal(signal.SIGKILL)
     expect_eq(a.p.wait(timeout=10), -signal.SIGKILL, "exit status of serve after SIGKILL")
-    left = set()
-
-    def gone():
-        left.clear()
-        left.update(mine & lib.bpf_prog_ids())
-        return not left
-    try:
-        lib.wait_until(gone, timeout=10, interval=0.1, what="programs to be freed")
-    except AssertionError:
-        raise AssertionError(f"expected the kernel to free every program of the killed serve "
-                             f"(ids {sorted(mine)}), still loaded: {sorted(left)}") from None
+    wait_programs_freed(mine, "the killed serve")
     if ch.p.poll() is not None:
         raise AssertionError("the churn ended before the restart: the test did not restart "
                              "mid-churn")
@@ -123,7 +127,9 @@ def test_sigkill_mid_churn_then_restart():
     expect_eq(netns_counts(s, ns.inode).get("close_wait"), 20, "CLOSE_WAIT of the namespace")
     report("sigkill", programs_freed=len(mine), restart_s=f"{restart_s:.2f}",
            time_wait=netns_counts(s, ns.inode).get("time_wait"), lost=lost(s))
-    expect_eq(b.stop(), 0, "exit status of the restarted serve after SIGTERM")
+    mine_b = lib.bpf_prog_ids_of(b.p.pid)
+    expect_eq(b.stop(signal.SIGINT), 0, "exit status of the restarted serve after SIGINT")
+    wait_programs_freed(mine_b, "the restarted serve after SIGINT")
 
 
 # ---- 2. 100 namespaces created and destroyed under load -----------------------------------------
@@ -236,6 +242,8 @@ def test_hundred_namespaces_created_and_destroyed_under_load():
 
 MAX_SOCKETS = 2000
 FLOOD_CONNS = 5000  # both ends: 10,000 sockets
+FLOOD_HOLD_MS = 5000  # each connection's life: most of them overlap even on a loaded machine
+FLOOD_PEAK = 3 * MAX_SOCKETS  # sockets at once that count as a flood
 
 
 def test_max_sockets_flood():
@@ -247,7 +255,7 @@ def test_max_sockets_flood():
     wait_equal_ss(addr, ns, what="before the flood")
     rss_before = rss_kib(srv.p.pid)
     anon_before = rss_kib(srv.p.pid, "RssAnon")
-    # 5000 connections held 3 s each, then reset by the client: no TIME_WAIT is left behind
+    # 5000 connections held 5 s each, then reset by the client: no TIME_WAIT is left behind
     ulimit = "ulimit -n 16384; exec \"$@\""
     server = lib.Proc(ns.cmd(["sh", "-c", ulimit, "sh", lib.tcpwork_bin(), "server", "--port", "0",
                               "--count", str(FLOOD_CONNS), "--close", "never", "--hold-ms", "1",
@@ -255,7 +263,7 @@ def test_max_sockets_flood():
     port = server.wait_line(r"READY pid=\d+ port=(\d+)").group(1)
     client = lib.Proc(ns.cmd(["sh", "-c", ulimit, "sh", lib.tcpwork_bin(), "client", "--port",
                               port, "--count", str(FLOOD_CONNS), "--hold-ms",
-                              str(int(3000 * lib.TIME_SCALE)), "--close", "rst"]))
+                              str(int(FLOOD_HOLD_MS * lib.TIME_SCALE)), "--close", "rst"]))
     peak = {"ss": 0, "table": 0, "untracked": 0}
 
     def flooded():
@@ -265,8 +273,9 @@ def test_max_sockets_flood():
         peak["table"] = max(peak["table"], int(value(s, "tcpstate_table_sockets")))
         peak["untracked"] = max(peak["untracked"],
                                 int(value(s, "tcpstate_table_untracked_sockets")))
-        return n >= 2 * FLOOD_CONNS * 0.8
-    lib.wait_until(flooded, timeout=30, interval=0.2, what="the flood to hold 8000 sockets")
+        return n >= FLOOD_PEAK
+    lib.wait_until(flooded, timeout=30, interval=0.2,
+                   what=f"the flood to hold {FLOOD_PEAK} sockets")
     # an audit (every second) during the flood tells how many sockets the table left out
     lib.wait_until(lambda: flooded() and peak["untracked"] > 0 or client.p.poll() is not None,
                    timeout=10, interval=0.2, what="an audit during the flood")
@@ -354,16 +363,22 @@ def test_process_exits_with_thousands_of_sockets():
     ch = churn(ns, ["--close", "never", "--max-open", str(N_HELD), "--rate", "3000",
                     "--duration", "60", "--threads", "2"])
     pid = str(ch.p.pid)
-    lib.wait_until(lambda: ss_counts(ns).get("close_wait", 0) >= N_HELD, timeout=30,
+    lib.wait_until(lambda: ss_counts(ns).get("close_wait", 0) >= N_HELD * 0.98, timeout=30,
                    interval=0.1, what=f"{N_HELD} CLOSE_WAIT sockets")
+    ch.p.send_signal(signal.SIGSTOP)  # its sockets stay as they are: compare exactly
     held = {}
 
     def counted():
         s = samples(addr)
         held["cw"] = sum(v for _, v in series(s, "tcpstate_process_sockets", pid=pid,
                                               state="close_wait"))
-        return held["cw"] >= N_HELD
-    lib.wait_until(counted, timeout=10, interval=0.2, what=f"pid {pid}'s CLOSE_WAIT in /metrics")
+        held["ss"] = ss_counts(ns).get("close_wait", 0)
+        return held["cw"] == held["ss"]
+    try:
+        lib.wait_until(counted, timeout=10, interval=0.2, what="CLOSE_WAIT in /metrics")
+    except AssertionError:
+        raise AssertionError(f"expected pid {pid}'s CLOSE_WAIT in /metrics to equal ss "
+                             f"({held.get('ss')}), got {held.get('cw')}") from None
     ch.p.send_signal(signal.SIGKILL)
     ch.p.wait(timeout=10)
     killed = time.monotonic()
