@@ -23,6 +23,7 @@ struct listeners {
 	__u32 generation;
 	struct tracker *t;		/* during a sample */
 	__u32 cur_netns;
+	__u64 syn_full;		/* refusals of earlier syn maps */
 };
 
 struct listeners *listeners__new(void)
@@ -188,10 +189,24 @@ int listeners__sample(struct listeners *l, struct tracker *t)
 
 void listeners__begin_syn(struct listeners *l)
 {
+	/* A fresh map: ports of listeners (and namespaces) that are gone must not fill it. */
+	struct hashmap *m = hashmap__new(sizeof(struct port_key), sizeof(__u32), MAX_LISTENERS);
 	__u32 it = 0, *v;
 
+	if (m) {
+		l->syn_full += hashmap__full(l->syn);
+		hashmap__free(l->syn);
+		l->syn = m;
+		return;
+	}
 	while ((v = hashmap__next(l->syn, &it, NULL)))
 		*v = 0;
+}
+
+__u64 listeners__refused(const struct listeners *l)
+{
+	return hashmap__full(l->by_cookie) + hashmap__full(l->netstat) + hashmap__full(l->syn) +
+	       l->syn_full;
 }
 
 void listeners__add_syn(struct listeners *l, __u32 netns, const struct diag_sock *d)

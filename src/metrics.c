@@ -669,7 +669,8 @@ static void render_table(struct metrics *m, struct prom_writer *w)
 			    "--max-sockets); a socket left out counts at each event and audit.");
 	prom_writer__sample_u64(w, "tcpstate_table_full_total", NULL,
 				sock_table__full(t) + st->map_full +
-					proc_table__overflow(tracker__procs(m->s->tracker)));
+					proc_table__overflow(tracker__procs(m->s->tracker)) +
+					listeners__refused(m->s->listeners));
 	prom_writer__family(w, "tcpstate_table_untracked_sockets", "gauge",
 			    "Sockets the last audit found that the full socket table could not hold "
 			    "(raise --max-sockets): the counts are short by this many.");
