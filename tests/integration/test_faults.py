@@ -4,6 +4,7 @@ in it and any loss counted: the daemon killed with SIGKILL mid-churn and restart
 namespaces created and destroyed under load, --max-sockets hit by a flood, a ring buffer
 overflow, a process that exits holding thousands of sockets, and sock_diag failing in one
 namespace. Every wait is on a condition, bounded and stretched by lib.TIME_SCALE."""
+import json
 import os
 import re
 import signal
@@ -76,18 +77,24 @@ def report(what, **numbers):
     print(f"     {what}: " + ", ".join(f"{k}={v}" for k, v in numbers.items()), flush=True)
 
 
+def bpf_links_of(prog_ids):
+    """Ids of the BPF links attaching any of these programs."""
+    links = json.loads(lib.sh(["bpftool", "-j", "link", "show"]).stdout or "[]")
+    return {l["id"] for l in links if l.get("prog_id") in prog_ids}
+
+
 def wait_programs_freed(ids, whose):
-    left = set()
+    """Wait until none of these programs, nor a link attaching one, is left in the kernel."""
+    left = {}
 
     def gone():
-        left.clear()
-        left.update(ids & lib.bpf_prog_ids())
-        return not left
+        left.update(progs=ids & lib.bpf_prog_ids(), links=bpf_links_of(ids))
+        return not left["progs"] and not left["links"]
     try:
         lib.wait_until(gone, timeout=10, interval=0.1, what="programs to be freed")
     except AssertionError:
-        raise AssertionError(f"expected no program of {whose} left (ids {sorted(ids)}), still "
-                             f"loaded: {sorted(left)}") from None
+        raise AssertionError(f"expected no program of {whose} left (ids {sorted(ids)}), nor a "
+                             f"link: still loaded {left}") from None
 
 
 def churn(ns, args):
@@ -100,8 +107,10 @@ def test_sigkill_mid_churn_then_restart():
     ns = Netns("fkill")
     a, addr_a = start_serve(["--audit-interval", "2"])
     mine = lib.bpf_prog_ids_of(a.p.pid)
-    if not mine:
-        raise AssertionError(f"expected tcpstate serve (pid {a.p.pid}) to hold BPF programs")
+    links = bpf_links_of(mine)
+    if not mine or not links:
+        raise AssertionError(f"expected tcpstate serve (pid {a.p.pid}) to hold BPF programs and "
+                             f"links, got programs {sorted(mine)}, links {sorted(links)}")
     lk = lib.tcpwork(ns, ["leak-close-wait", "--count", "20"])
     lk.wait_line(r"LEAKED n=20", timeout=30)
     ch = churn(ns, ["--duration", "10", "--rate", "400", "--threads", "2"])
@@ -125,7 +134,7 @@ def test_sigkill_mid_churn_then_restart():
         raise AssertionError("the churn ended while serve restarted: the restart was not "
                              "mid-churn")
     expect_eq(netns_counts(s, ns.inode).get("close_wait"), 20, "CLOSE_WAIT of the namespace")
-    report("sigkill", programs_freed=len(mine), restart_s=f"{restart_s:.2f}",
+    report("sigkill", programs_freed=len(mine), links_freed=len(links), restart_s=f"{restart_s:.2f}",
            time_wait=netns_counts(s, ns.inode).get("time_wait"), lost=lost(s))
     mine_b = lib.bpf_prog_ids_of(b.p.pid)
     expect_eq(b.stop(signal.SIGINT), 0, "exit status of the restarted serve after SIGINT")
