@@ -687,10 +687,16 @@ static void render_table(struct metrics *m, struct prom_writer *w)
 			    "Most sockets the table may hold (--max-sockets).");
 	prom_writer__sample_u64(w, "tcpstate_table_capacity", NULL, sock_table__capacity(t));
 	prom_writer__family(w, "tcpstate_table_full_total", "counter",
-			    "Sockets not tracked because the socket table was full.");
+			    "Inserts refused because a table was full (the socket table: "
+			    "--max-sockets); a socket left out counts at each event and audit.");
 	prom_writer__sample_u64(w, "tcpstate_table_full_total", NULL,
 				sock_table__full(t) + st->map_full +
-					proc_table__overflow(tracker__procs(m->s->tracker)));
+					proc_table__overflow(tracker__procs(m->s->tracker)) +
+					listeners__refused(m->s->listeners));
+	prom_writer__family(w, "tcpstate_table_untracked_sockets", "gauge",
+			    "Sockets the last audit found that the full socket table could not hold "
+			    "(raise --max-sockets): the counts are short by this many.");
+	prom_writer__sample_u64(w, "tcpstate_table_untracked_sockets", NULL, st->audit_untracked);
 	prom_writer__family(w, "tcpstate_audit_corrections_total", "counter",
 			    "Differences the sock_diag audit found and corrected, by state and kind "
 			    "(missing: kernel had it, stale: kernel did not, state: differed).");
@@ -704,6 +710,10 @@ static void render_table(struct metrics *m, struct prom_writer *w)
 		}
 	prom_writer__family(w, "tcpstate_audits_total", "counter", "sock_diag audits run.");
 	prom_writer__sample_u64(w, "tcpstate_audits_total", NULL, st->audits);
+	prom_writer__family(w, "tcpstate_audit_errors_total", "counter",
+			    "Network namespace dumps an audit could not make (the log names the "
+			    "namespace and why); their sockets are counted from events only.");
+	prom_writer__sample_u64(w, "tcpstate_audit_errors_total", NULL, st->audit_netns_failed);
 	prom_writer__family(w, "tcpstate_audit_duration_seconds", "gauge",
 			    "Duration of the last audit.");
 	prom_writer__sample(w, "tcpstate_audit_duration_seconds", NULL,
