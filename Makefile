@@ -35,8 +35,12 @@ endif
 
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -I$(OUTPUT) \
-	-DTCPSTATE_VERSION='"$(VERSION)"' -D_GNU_SOURCE $(SAN_FLAGS)
-LDLIBS += $(shell pkg-config --libs libbpf libmicrohttpd 2>/dev/null || echo -lbpf -lmicrohttpd) \
+	-DTCPSTATE_VERSION='"$(VERSION)"' -D_GNU_SOURCE $(SAN_FLAGS) \
+	$(shell pkg-config --cflags json-c ncursesw 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs libbpf libmicrohttpd json-c libcurl ncursesw gnutls yaml-0.1 \
+		  libcrypt libcap 2>/dev/null \
+		  || echo -lbpf -lmicrohttpd -ljson-c -lcurl -lncursesw -ltinfo -lgnutls -lyaml \
+		  -lcrypt -lcap) \
 	-lelf -lz -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Iinclude \
 	-Wall -Werror -Wno-unused-function

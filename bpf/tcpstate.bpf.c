@@ -663,4 +663,36 @@ int BPF_PROG(error_report_btf, const struct sock *sk)
 	return err ? emit_sock_event(sk, TS_EV_SOCK_ERROR, err) : 0;
 }
 
+/*
+ * A timewait sock killed before its timer ran out: a reset received, a SYN that starts a new
+ * connection on its tuple, a connect() that took the tuple over (tcp_tw_reuse), a reset it
+ * answered with. None of these is a state change, and before Linux 6.10 the resets behind most
+ * of them (tcp_v4_send_reset) are not traced either. Its expiry is not here: user space knows
+ * when that is due. fentry only: kernels without it lose this hook alone.
+ */
+SEC("fentry/inet_twsk_deschedule_put")
+int BPF_PROG(tw_kill_fentry, struct inet_timewait_sock *tw)
+{
+	const struct sock_common *c = &tw->__tw_common;
+	__u16 family = c->skc_family;
+	struct ts_record *e;
+	void *ring;
+
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	e = record_reserve(&ring, RECORD_SIZE(AF_INET6, false));
+	if (!e)
+		return 0;
+	__builtin_memset(e + 1, 0, TS_ADDR_BYTES(AF_INET6));
+	e->kind = TS_EV_TW_KILLED;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->cookie = c->skc_cookie.counter;
+	e->oldstate = e->newstate = TCP_TIME_WAIT;
+	e->flags = 0;
+	e->aux = tw->tw_substate;
+	fill_sock(e, (const struct sock *)tw, true, family);
+	record_submit(e, ring, RECORD_SIZE(AF_INET6, false));
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -21,6 +21,7 @@ enum ts_hook {
 	HOOK_SEND_RESET,	/* tcp:tcp_send_reset */
 	HOOK_RECEIVE_RESET,	/* tcp:tcp_receive_reset */
 	HOOK_ERROR_REPORT,	/* sock:inet_sk_error_report */
+	HOOK_TW_KILL,		/* fentry on inet_twsk_deschedule_put: timewait socks killed early */
 	HOOK_COUNT,
 };
 
@@ -30,6 +31,7 @@ enum hook_attach {
 	HOOK_TRACEPOINT, /* classic tracepoint (perf event) */
 	HOOK_ITER,	 /* a BPF iterator run once at start */
 	HOOK_MARK,	 /* HOOK_NESTED only: the busy mark set by the main program */
+	HOOK_FENTRY,	 /* a kernel function's entry (BPF trampoline) */
 };
 
 /* What the running kernel offers, read from its BTF and tracefs (see hooks__probe). */
@@ -40,6 +42,7 @@ struct kernel_features {
 	bool cookie_helper;	     /* tracing programs may call bpf_get_socket_cookie (5.12+) */
 	bool link_iter;		     /* the bpf_link iterator (5.19+) */
 	bool prog_active;	     /* struct bpf_prog has its per-CPU run counter `active` */
+	bool tw_kill_func;	     /* inet_twsk_deschedule_put is a function in the BTF */
 };
 
 /* How one hook is attached, and what that costs. */
@@ -47,13 +50,16 @@ struct hook_status {
 	enum hook_attach attach;
 	int variant;	/* which program of that attach kind (hooks__programs) */
 	bool degraded;	/* attached, but with less than the hook can give */
+	bool unneeded;	/* off, but another hook gives what it would on this kernel */
 	char note[200]; /* why it fell back or is off, and what is lost; "" if complete */
 };
 
 /* The hook's name as users see it ("inet_sock_set_state", "accept", ...). */
 const char *hooks__name(enum ts_hook h);
-/* "tp_btf", "tracepoint", "iter", "mark" or "off". */
+/* "tp_btf", "tracepoint", "iter", "mark", "fentry" or "off". */
 const char *hooks__attach_name(enum hook_attach a);
+/* "complete", "degraded", "off" or "unneeded" (off, with nothing lost). */
+const char *hooks__status_name(const struct hook_status *s);
 
 /*
  * Read the running kernel's features: BTF at btf_path (NULL: the default), tracefs events

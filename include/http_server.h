@@ -6,6 +6,8 @@
  *   GET /metrics   Prometheus text 0.0.4, or OpenMetrics 1.0 when Accept asks for
  *                  application/openmetrics-text
  *   GET /healthz   200 "ok" or 503 with the reason
+ *   GET /api/v1/snapshot  the `snapshot --json` document (application/json), if a snapshot
+ *                  handler is set
  *   GET /          a small HTML index
  *   anything else  404; methods other than GET and HEAD get 405
  *
@@ -13,8 +15,10 @@
  * costs the loop time proportional to the number of series and nothing else (no locks, no
  * copies of the tables, no second thread to race with). Because that cost is bounded and small,
  * event intake is never stalled for long. Slow clients cannot stall anything: sockets are
- * non-blocking, connections are limited and time out after 10 s, and the exposition buffer is
- * lent to the response without copying (a second concurrent scrape renders into a copy).
+ * non-blocking, connections are limited (per address too), each phase of a connection has a
+ * deadline, a full server makes room for a newcomer by closing the connection idle longest
+ * (src/http_guard.c), and the exposition buffer is lent to the response without copying (a
+ * second concurrent scrape renders into a copy).
  *
  * Loop contract: add http_server__fd() to the loop's epoll set for EPOLLIN, call
  * http_server__run() when it is ready, and never sleep longer than http_server__timeout_ms()
@@ -28,12 +32,18 @@
 
 struct prom_writer;
 struct http_server;
+struct web_config;
 
 struct http_handlers {
 	/* Render the exposition into w (already reset in the right mode). 0 or -errno (-> 500). */
 	int (*metrics)(void *ctx, struct prom_writer *w);
 	/* 0 if healthy; otherwise write a one-line reason into buf and return non-zero (-> 503). */
 	int (*health)(void *ctx, char *buf, size_t len);
+	/*
+	 * Render the JSON snapshot into a malloc()ed buffer (*body, *len) that the server frees.
+	 * 0 or -errno (-> 500). NULL: /api/v1/snapshot answers 404.
+	 */
+	int (*snapshot)(void *ctx, char **body, size_t *len);
 	void *ctx;
 };
 
@@ -54,6 +64,35 @@ int http_server__parse_listen(const char *s, struct sockaddr_storage *addr, sock
  */
 struct http_server *http_server__start(const char *listen, const struct http_handlers *h, char *err,
 				       size_t errlen);
+
+/* Options of http_server__start_opts(); zero values mean the defaults. */
+struct http_server_opts {
+	const char *listen;	  /* as for http_server__parse_listen() */
+	const char *metrics_path; /* where the exposition is served; NULL: "/metrics" */
+	/* connections open at once; when full, the one idle longest is closed for a newcomer */
+	unsigned int max_connections;
+	unsigned int max_per_ip;   /* connections from one address; 0: no limit */
+	unsigned int max_requests; /* responses in progress at once, more get 503 */
+	unsigned int timeout_s;	   /* to send a request, and for a response to be sent */
+	/* TLS and basic auth (--web.config.file, read); NULL: plain HTTP, no auth */
+	const struct web_config *web;
+};
+
+#define HTTP_DEFAULT_MAX_CONNECTIONS 512
+#define HTTP_DEFAULT_MAX_PER_IP 64
+#define HTTP_DEFAULT_MAX_REQUESTS 40
+#define HTTP_DEFAULT_TIMEOUT_S 10
+
+/*
+ * Check a --web.telemetry-path value: an absolute path of printable characters other than
+ * "/" and "/healthz". Returns 0, or -EINVAL with a one-line explanation in err.
+ */
+int http_server__check_path(const char *path, char *err, size_t errlen);
+
+/* http_server__start() with options (copied; strings must outlive the server). */
+struct http_server *http_server__start_opts(const struct http_server_opts *o,
+					    const struct http_handlers *h, char *err,
+					    size_t errlen);
 
 /* The file descriptor to add to the caller's epoll set for EPOLLIN. Owned by the server. */
 int http_server__fd(const struct http_server *s);

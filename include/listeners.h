@@ -36,6 +36,8 @@ struct listener_info {
 struct netns_listen_stats {
 	__u64 listen_overflows;	/* TcpExt ListenOverflows */
 	__u64 listen_drops;	/* TcpExt ListenDrops */
+	__u32 generation;	/* the last sample that read them: older ones are of gone namespaces */
+	__u32 pad;
 };
 
 struct listeners;
@@ -53,6 +55,8 @@ int listeners__sample(struct listeners *l, struct tracker *t);
  * socket of a namespace (only SYN_RECV sockets without inode count), after listeners__begin_syn(). */
 void listeners__begin_syn(struct listeners *l);
 void listeners__add_syn(struct listeners *l, __u32 netns, const struct diag_sock *d);
+/* Listeners, namespaces and SYN-queue ports not sampled because a map was full. */
+__u64 listeners__refused(const struct listeners *l);
 /* After a scrape: start a new high-water period. */
 void listeners__reset_high(struct listeners *l, struct tracker *t);
 /* Accept-queue high-water of a listener: the sampled one or the event model's, if higher. */

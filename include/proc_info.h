@@ -50,6 +50,12 @@ int proc__read_cgroup(const char *proc_root, int pid, char *buf, size_t len);
 /* The same from the NUL-terminated text of a cgroup file already read. */
 int proc__parse_cgroup(const char *text, char *buf, size_t len);
 
+/*
+ * The inode of <proc_root>/<pid>/ns/net (the link reads "net:[4026531840]") into *inode.
+ * Returns 0, -EINVAL if the link is not of that form, or the -errno of reading it.
+ */
+int proc__read_netns(const char *proc_root, int pid, __u32 *inode);
+
 /* Host-wide (per network namespace) listen queue counters from /proc/net/netstat. */
 struct netstat_listen {
 	__u64 listen_overflows; /* TcpExt ListenOverflows: accept queue full */

@@ -28,9 +28,11 @@ struct proc_entry {
 	bool alive;		/* scratch for proc_table__prune */
 	char comm[TS_COMM_LEN];
 	const char *cgroup;	/* interned path, never NULL ("" if unknown) */
+	__u32 netns;		/* the process's network namespace inode, 0 if unknown */
 	__u32 states[TCP_MAX_STATES];
 	__u64 retrans[TS_RETRANS_KIND_MAX];
 	__u64 resets_sent, resets_recv;
+	__u64 connections;	/* connections established (connect() or a listener's child) */
 	struct proc_err_count errors[PROC_ERR_SLOTS];
 	struct hist close_delay;	/* CLOSE_WAIT entered -> close() */
 	__u64 cw_oldest_since_ns;	/* filled by the CLOSE_WAIT report, 0 if none */
@@ -51,7 +53,8 @@ struct proc_entry *proc_table__get(struct proc_table *pt, __u32 pid, const char 
 struct proc_entry *proc_table__find(struct proc_table *pt, __u32 pid);
 /* Count n socket errors err on a process (slot "other", err -1, once the slots are used). */
 void proc_entry__add_error(struct proc_entry *p, int err, __u64 n);
-/* Add p's counters (retransmits, resets, errors, close delays; not socket counts) into acc. */
+/* Add p's counters (connections, retransmits, resets, errors, close delays; not socket
+ * counts) into acc. */
 void proc_entry__add_counters(struct proc_entry *acc, const struct proc_entry *p);
 /* Iterate entries: *iter = 0 first; NULL at the end. */
 struct proc_entry *proc_table__next(struct proc_table *pt, __u32 *iter);

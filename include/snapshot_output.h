@@ -8,6 +8,12 @@
 
 #include "session.h"
 
+/*
+ * Version of the JSON document (`snapshot --json`, GET /api/v1/snapshot), its "api_version".
+ * Fields may be added within a version; removing or changing the meaning of one bumps it.
+ */
+#define SNAPSHOT_API_VERSION 1
+
 struct snapshot_meta {
 	double duration_s;	/* how long it observed */
 	__u64 lost;		/* events the kernel could not queue */

@@ -21,6 +21,9 @@ enum ts_event_kind {
 	TS_EV_RESET_SENT = 5,	/* tcp_send_reset; aux = kernel reset reason (or ~0 if none) */
 	TS_EV_RESET_RECV = 6,	/* tcp_receive_reset */
 	TS_EV_SOCK_ERROR = 7,	/* inet_sk_error_report; aux = errno */
+	TS_EV_TW_KILLED = 8,	/* inet_twsk_deschedule_put: a timewait sock ended before its
+				 * time (a reset, a new connection on its tuple); aux = its
+				 * substate; cookie 0 if it never had one */
 	TS_EV_KIND_MAX,
 };
 

@@ -50,12 +50,17 @@ struct tracker_stats {
 	__u64 tw_promoted_by_audit;	/* orphan FIN_WAIT2 seen to become TIME_WAIT by the audit */
 	__u64 tw_recycled;		/* TIME_WAIT killed by a new connection on the same tuple */
 	__u64 tw_reset;			/* timewait sockets killed by a reset sent from this host */
+	__u64 tw_killed;		/* timewait sockets the kernel said it killed early */
+	__u64 tw_killed_unknown;	/* ... that the table did not hold as timewait */
 	__u64 tw_overflow;		/* closed into no TIME_WAIT: the table was full (tcp_max_tw_buckets) */
 	__u64 accept_unmatched;		/* accept of a socket the table did not know */
 	__u64 resets_no_socket;		/* resets sent for packets that matched no socket */
 	__u64 map_full;			/* aggregation map inserts refused */
 	__u64 rekeyed;			/* entries without a cookie matched to a dumped socket */
 	__u64 births_unmatched;		/* early child births no later event named */
+	__u64 netns_gone_sockets;	/* entries forgotten because their namespace is gone */
+	__u64 audit_netns_failed;	/* namespace dumps that failed (tracker__audit_netns_failed) */
+	__u64 audit_untracked;		/* sockets the last audit found that the full table refused */
 };
 
 /* A listener port's aggregates, keyed by (netns, port). */
@@ -126,6 +131,16 @@ void tracker__tick(struct tracker *t, __u64 now_ns);
  */
 int tracker__audit_begin(struct tracker *t, __u64 now_ns);
 void tracker__audit_netns(struct tracker *t, __u32 netns);
+/*
+ * Optional, before tracker__audit_end(): namespace netns exists but its dump failed (its
+ * entries are kept as they are). Then tracker__audit_listed_all() says every namespace of the
+ * host was passed to tracker__audit_netns() or here: tracker__audit_end() then forgets the
+ * entries and per-namespace aggregates of namespaces that no longer exist (the kernel purges
+ * their TIME_WAIT sockets without an event), counted in netns_gone_sockets. Failures count
+ * in audit_netns_failed.
+ */
+void tracker__audit_netns_failed(struct tracker *t, __u32 netns);
+void tracker__audit_listed_all(struct tracker *t);
 /* owner_pid: from the socket inode (ss -p style), 0 if unknown. */
 void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *d, __u32 owner_pid);
 void tracker__audit_end(struct tracker *t, __u64 now_ns);

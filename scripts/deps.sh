@@ -4,8 +4,10 @@
 # already present are not touched, and apt-get runs only when something is missing.
 set -euo pipefail
 
-BUILD_PKGS="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev bpftool"
-TEST_PKGS="python3 iproute2 iptables procps prometheus libbpf-tools prometheus-node-exporter"
+BUILD_PKGS="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev bpftool
+	libjson-c-dev libcurl4-openssl-dev libncurses-dev libgnutls28-dev libyaml-dev libcrypt-dev libcap-dev"
+TEST_PKGS="python3 iproute2 iptables procps prometheus libbpf-tools prometheus-node-exporter
+	tmux openssl apache2-utils curl"
 # make fuzz and make check SANITIZE=1: libFuzzer and the clang sanitizer runtimes of Debian 12's
 # clang (14); gcc's ASan/UBSan runtimes come with gcc.
 FUZZ_PKGS="libclang-rt-14-dev"

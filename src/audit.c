@@ -28,6 +28,44 @@ struct dump_buf {
 	const struct audit_hooks *h;
 };
 
+/*
+ * Test-only fault injection (tests/integration/test_faults.py): with TCPSTATE_FAULT_SOCK_DIAG
+ * set to a namespace's inode, every audit dump of that namespace fails after it was read, as
+ * one whose reply does not parse does. Read once; unset (the default) it is never true.
+ */
+static bool fault_injected(__u32 netns)
+{
+	static __u32 inode;
+	static bool read;
+
+	if (!read) {
+		const char *v = getenv("TCPSTATE_FAULT_SOCK_DIAG");
+
+		read = true;
+		inode = v ? (__u32)strtoul(v, NULL, 10) : 0;
+		if (inode)
+			log_warn("TCPSTATE_FAULT_SOCK_DIAG: audit dumps of network namespace %u will "
+				 "fail (test-only fault injection)",
+				 inode);
+	}
+	return inode && netns == inode;
+}
+
+/*
+ * Namespaces whose dump failed in the previous audit: a failure is logged when it starts, not
+ * at every audit (an audit runs every --audit-interval).
+ */
+#define FAILED_KEPT 64
+static __u32 failed_prev[FAILED_KEPT], nfailed_prev;
+
+static bool failed_before(__u32 netns)
+{
+	for (__u32 i = 0; i < nfailed_prev; i++)
+		if (failed_prev[i] == netns)
+			return true;
+	return false;
+}
+
 static __u64 now_ns(void)
 {
 	struct timespec ts;
@@ -74,14 +112,28 @@ static int dump_netns(const struct netns_ref *ns, struct dump_buf *b)
 	b->netns = ns->inode;
 	err = sock_diag__dump(fd, DIAG_ALL_STATES, true, collect, b);
 	close(fd);
+	if (!err && fault_injected(ns->inode))
+		err = -EPROTO;
 	if (err)
 		b->len = before; /* a partial namespace is not reconciled */
 	return err;
 }
 
+static void dump_failed(struct tracker *t, const struct netns_ref *ns, int err,
+			__u32 *failed_now, __u32 *nfailed)
+{
+	tracker__audit_netns_failed(t, ns->inode);
+	if (!failed_before(ns->inode))
+		log_warn("cannot dump sockets of network namespace %u (%s): %s; its sockets are "
+			 "counted from events only until a dump succeeds (tcpstate_audit_errors_total)",
+			 ns->inode, ns->how, strerror(-err));
+	if (*nfailed < FAILED_KEPT)
+		failed_now[(*nfailed)++] = ns->inode;
+}
+
 static int dump_all(struct dump_buf *b, struct tracker *t, struct audit_result *res)
 {
-	static bool warned;
+	__u32 failed_now[FAILED_KEPT], nfailed = 0;
 	struct netns_ref *refs;
 	int n = netns__list_all(&refs), first_err = 0;
 
@@ -94,15 +146,16 @@ static int dump_all(struct dump_buf *b, struct tracker *t, struct audit_result *
 			res->ns_failed++;
 			if (!first_err)
 				first_err = err;
-			if (!warned)
-				log_warn("cannot dump sockets of network namespace %u (%s): %s",
-					 refs[i].inode, refs[i].how, strerror(-err));
-			warned = true;
+			dump_failed(t, &refs[i], err, failed_now, &nfailed);
 			continue;
 		}
 		res->namespaces++;
 		tracker__audit_netns(t, refs[i].inode);
 	}
+	if (n < NETNS_MAX) /* a full list may have left namespaces out */
+		tracker__audit_listed_all(t);
+	memcpy(failed_prev, failed_now, sizeof(failed_now[0]) * nfailed);
+	nfailed_prev = nfailed;
 	netns__free_list(refs, n);
 	return res->namespaces ? 0 : (first_err ? first_err : -ENOENT);
 }

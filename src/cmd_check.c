@@ -35,9 +35,7 @@ static void print_hooks(const struct hook_status *st, const char *source)
 {
 	printf("%-22s %-11s %-9s %s\n", "HOOK", "ATTACH", "STATUS", "WHAT IS LOST / WHY");
 	for (int h = 0; h < HOOK_COUNT; h++) {
-		const char *status = st[h].attach == HOOK_OFF ? "off"
-				     : st[h].degraded	      ? "degraded"
-							      : "complete";
+		const char *status = hooks__status_name(&st[h]);
 
 		printf("%-22s %-11s %-9s %s\n", hooks__name(h), hooks__attach_name(st[h].attach),
 		       status, st[h].note);

@@ -4,10 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <json-c/json.h>
+
 #include "cli.h"
+#include "http_client.h"
 #include "log.h"
 #include "proc_info.h"
 #include "snapshot_output.h"
+#include "top_view.h"
 
 static const char snapshot_usage[] =
 	"Usage: tcpstate snapshot [OPTIONS]\n"
@@ -18,6 +22,8 @@ static const char snapshot_usage[] =
 	"connect latency and lifetime.\n"
 	"\n"
 	"  -d, --duration SECS    how long to observe (default 1)\n"
+	"      --from URL         read a running agent's snapshot instead of tracing\n"
+	"                         (http://host:port or its /api/v1/snapshot URL; no root needed)\n"
 	"  -j, --json             one JSON object (by_state, namespaces, processes,\n"
 	"                         time_wait_by_remote, ports, transitions, audit, ...)\n"
 	"  -n, --top N            rows per table in text mode (default 20)\n"
@@ -32,7 +38,7 @@ static const char snapshot_usage[] =
 	"  -v, --verbose          show libbpf's messages\n"
 	"  -h, --help             show this help\n";
 
-enum { OPT_NO_FINAL = 256, OPT_AUDIT_INT };
+enum { OPT_NO_FINAL = 256, OPT_AUDIT_INT, OPT_FROM };
 
 static const struct option snapshot_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
@@ -40,6 +46,7 @@ static const struct option snapshot_options[] = {
 	{ "top", required_argument, NULL, 'n' },
 	{ "no-final-audit", no_argument, NULL, OPT_NO_FINAL },
 	{ "audit-interval", required_argument, NULL, OPT_AUDIT_INT },
+	{ "from", required_argument, NULL, OPT_FROM },
 	{ "help", no_argument, NULL, 'h' },
 	CLI_COMMON_OPTIONS,
 	{},
@@ -50,6 +57,7 @@ struct snapshot_args {
 	__u64 duration_ns;
 	bool json, final_audit;
 	int top;
+	char from[1024];	/* "" : trace here */
 };
 
 static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
@@ -81,6 +89,16 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 				return EXIT_USAGE;
 			a->so.audit_interval_ms = (__u32)(ns / 1000000) ?: 1;
 			break;
+		case OPT_FROM: {
+			char msg[300];
+
+			if (http_client__snapshot_url(optarg, a->from, sizeof(a->from), msg,
+						      sizeof(msg))) {
+				log_err("%s", msg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'h':
 			fputs(snapshot_usage, stdout);
 			exit(0);
@@ -97,6 +115,68 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 	return 0;
 }
 
+/* The document's processes, listeners and TIME_WAIT remotes as text, at most top rows each. */
+static void print_remote_text(const char *url, struct json_object *doc, int top)
+{
+	struct top_ui ui = { .source = url };
+	char hdr[6][TOP_LINE_LEN], buf[TOP_LINE_LEN];
+	struct top_frame f;
+	int n;
+
+	top_opts__default(&ui.opts);
+	ui.opts.sort[TOP_PROCS] = TP_CLOSE_WAIT;
+	if (top_model__build(NULL, doc, &ui.opts, &f)) {
+		log_err("out of memory");
+		return;
+	}
+	n = top_view__header(&f, &ui, hdr);
+	for (int i = 0; i < n - 1; i++) /* the last line names the view */
+		printf("%s\n", hdr[i]);
+	for (int v = 0; v < TOP_VIEWS; v++) {
+		top_view__titles((enum top_view)v, &ui.opts, buf, sizeof(buf));
+		printf("\n%s\n", buf);
+		for (__u32 i = 0; i < top_frame__rows(&f, (enum top_view)v) && (int)i < top; i++) {
+			top_view__row(&f, (enum top_view)v, i, buf, sizeof(buf));
+			printf("%s\n", buf);
+		}
+	}
+	top_frame__free(&f);
+}
+
+/* snapshot --from URL: the agent's document as is (--json), or as text. */
+static int snapshot_remote(const struct snapshot_args *a)
+{
+	struct http_client *c = http_client__new(a->from, 10000);
+	struct json_object *doc = NULL;
+	char err[512], why[200], *body = NULL;
+	size_t len = 0;
+	int ret = EXIT_RUNTIME;
+
+	if (!c) {
+		log_err("out of memory");
+		return EXIT_RUNTIME;
+	}
+	if (http_client__get(c, &body, &len, err, sizeof(err))) {
+		log_err("%s", err);
+		goto out_free_client;
+	}
+	if (top_model__parse(body, &doc, why, sizeof(why))) {
+		log_err("cannot use the snapshot from %s: %s", a->from, why);
+		goto out_free_body;
+	}
+	if (a->json)
+		fwrite(body, 1, len, stdout);
+	else
+		print_remote_text(a->from, doc, a->top);
+	ret = 0;
+	json_object_put(doc);
+out_free_body:
+	free(body);
+out_free_client:
+	http_client__free(c);
+	return ret;
+}
+
 int cmd_snapshot(int argc, char **argv)
 {
 	struct snapshot_args a = { .duration_ns = 1000000000ull, .final_audit = true, .top = 20 };
@@ -110,6 +190,8 @@ int cmd_snapshot(int argc, char **argv)
 	err = snapshot_parse(argc, argv, &a);
 	if (err)
 		return err;
+	if (a.from[0])
+		return snapshot_remote(&a);
 	cli_read_kernel_settings(&a.so);
 	session__install_signals();
 	if (session__open(&s, &a.so)) {

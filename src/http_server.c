@@ -16,23 +16,29 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <microhttpd.h>
 
+#include "http_guard.h"
 #include "http_server.h"
 #include "log.h"
 #include "prom_writer.h"
+#include "web_auth.h"
+#include "web_config.h"
 
-#define HTTP_BACKLOG 64
-#define HTTP_MAX_CONNECTIONS 64
-#define HTTP_TIMEOUT_S 10
+#define HTTP_BACKLOG 128
+#define HTTP_SPARE_FDS 256	    /* descriptors kept for everything but HTTP connections */
+#define HTTP_SPARE_CONNECTIONS 16 /* accepted past the limit while idle ones are closed */
 #define HTTP_RUN_ROUNDS 8 /* MHD_run() calls per http_server__run() while MHD has work left */
 #define HTTP_ADDR_LEN (INET6_ADDRSTRLEN + 8)
 #define HTTP_REASON_LEN 256
+#define HTTP_REALM "tcpstate"
 
 #define CT_TEXT "text/plain; charset=utf-8"
 #define CT_HTML "text/html; charset=utf-8"
 #define CT_PROM "text/plain; version=0.0.4; charset=utf-8"
+#define CT_JSON "application/json"
 #define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 struct http_server {
@@ -42,6 +48,11 @@ struct http_server {
 	bool w_lent;	       /* w's buffer is the body of a response MHD still holds */
 	int epoll_fd;	       /* MHD's; closed by MHD_stop_daemon() */
 	char address[HTTP_ADDR_LEN];
+	const char *metrics_path;
+	char *index_html;      /* INDEX_HTML with metrics_path in its links */
+	struct http_server_opts o;
+	struct http_guard *guard;
+	struct web_auth *auth; /* NULL: no basic auth */
 };
 
 static const char INDEX_HTML[] = "<!DOCTYPE html>\n"
@@ -51,6 +62,7 @@ static const char INDEX_HTML[] = "<!DOCTYPE html>\n"
 				 "<ul>\n"
 				 "<li><a href=\"/metrics\">/metrics</a></li>\n"
 				 "<li><a href=\"/healthz\">/healthz</a></li>\n"
+				 "<li><a href=\"/api/v1/snapshot\">/api/v1/snapshot</a> (JSON)</li>\n"
 				 "</ul>\n"
 				 "</body></html>\n";
 
@@ -300,6 +312,46 @@ static enum MHD_Result reply_405(struct MHD_Connection *c)
 	return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, r, CT_TEXT);
 }
 
+/* 503 (too many responses in progress) or 429 (password checks spent), retry in a second. */
+static enum MHD_Result reply_busy(struct MHD_Connection *c, unsigned int status)
+{
+	static const char body[] = "too many requests in progress; retry shortly\n";
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	return reply(c, status, r, CT_TEXT);
+}
+
+/* The request's basic-auth credentials are good; otherwise a 401 (or 429) is queued. */
+static bool authorized(struct http_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+	static const char denied[] = "unauthorized\n";
+	char *password = NULL, *user = MHD_basic_auth_get_username_password(c, &password);
+	enum web_auth_result res = web_auth__check(s->auth, user, password);
+	struct MHD_Response *r;
+
+	if (password)
+		explicit_bzero(password, strlen(password));
+	MHD_free(user);
+	MHD_free(password);
+	if (res == WEB_AUTH_OK)
+		return true;
+	if (res == WEB_AUTH_BUSY) {
+		*ret = reply_busy(c, MHD_HTTP_TOO_MANY_REQUESTS);
+		return false;
+	}
+	r = MHD_create_response_from_buffer(strlen(denied), (void *)denied,
+					    MHD_RESPMEM_PERSISTENT);
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_TEXT);
+	*ret = r ? MHD_queue_basic_auth_fail_response(c, HTTP_REALM, r) : MHD_NO;
+	if (r)
+		MHD_destroy_response(r);
+	return false;
+}
+
 static bool wants_openmetrics(struct MHD_Connection *c)
 {
 	const char *accept;
@@ -380,24 +432,55 @@ static enum MHD_Result reply_health(struct http_server *s, struct MHD_Connection
 	return reply_copy(c, MHD_HTTP_SERVICE_UNAVAILABLE, body, CT_TEXT);
 }
 
+static enum MHD_Result reply_snapshot(struct http_server *s, struct MHD_Connection *c)
+{
+	char msg[HTTP_REASON_LEN], *body = NULL;
+	struct MHD_Response *r;
+	size_t len = 0;
+	int err;
+
+	if (!s->h.snapshot)
+		return reply_static(c, MHD_HTTP_NOT_FOUND, "not found; try /metrics\n", CT_TEXT);
+	err = s->h.snapshot(s->h.ctx, &body, &len);
+	if (err) {
+		free(body);
+		log_warn("cannot render the JSON snapshot: %s", strerror(-err));
+		snprintf(msg, sizeof(msg), "cannot render the snapshot: %s\n", strerror(-err));
+		return reply_copy(c, MHD_HTTP_INTERNAL_SERVER_ERROR, msg, CT_TEXT);
+	}
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r)
+		free(body);
+	if (r)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+	return reply(c, MHD_HTTP_OK, r, CT_JSON);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **req_cls)
 {
 	struct http_server *s = cls;
+	enum MHD_Result denied;
 
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
 	(void)req_cls;
+	if (!http_guard__admit(s->guard, c))
+		return reply_busy(c, MHD_HTTP_SERVICE_UNAVAILABLE);
+	if (s->auth && !authorized(s, c, &denied))
+		return denied;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_405(c);
-	if (!strcmp(url, "/metrics"))
+	if (!strcmp(url, s->metrics_path))
 		return reply_metrics(s, c);
 	if (!strcmp(url, "/healthz"))
 		return reply_health(s, c);
+	if (!strcmp(url, "/api/v1/snapshot"))
+		return reply_snapshot(s, c);
 	if (!strcmp(url, "/"))
-		return reply_static(c, MHD_HTTP_OK, INDEX_HTML, CT_HTML);
+		return reply_static(c, MHD_HTTP_OK, s->index_html, CT_HTML);
 	return reply_static(c, MHD_HTTP_NOT_FOUND, "not found; try /metrics\n", CT_TEXT);
 }
 
@@ -424,22 +507,53 @@ static void mhd_panic(void *cls, const char *file, unsigned int line, const char
 	abort();
 }
 
+/* The TLS options of MHD for web config w into opts[*n...]; flags gains MHD_USE_TLS. */
+static int tls_options(const struct web_config *w, struct MHD_OptionItem *opts, int *n,
+		       unsigned int *flags, char *err, size_t errlen)
+{
+	if (!w || !w->tls)
+		return 0;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "cannot serve https: this libmicrohttpd was built without TLS "
+				      "(remove tls_server_config from the web config)");
+		return -ENOTSUP;
+	}
+	*flags |= MHD_USE_TLS;
+	opts[(*n)++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert_pem };
+	opts[(*n)++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, w->key_pem };
+	opts[(*n)++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, w->priorities };
+	return 0;
+}
+
 /* Start MHD on listening socket fd, which it then owns; 0 or -errno with err. */
 static int start_daemon(struct http_server *s, int fd, char *err, size_t errlen)
 {
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
-
-	MHD_set_panic_func(mhd_panic, NULL);
 	/* clang-format off */
-	s->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		on_request, s,
-		/* the logger first, so that nothing ever reaches stderr */
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
-		MHD_OPTION_END);
+	struct MHD_OptionItem opts[16] = {
+		{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
+		/* spare slots: past max_connections the guard closes idle ones for newcomers */
+		{ MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections + HTTP_SPARE_CONNECTIONS, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.max_per_ip, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout_s, NULL },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)http_guard__on_connection, s->guard },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_guard__on_completed, s->guard },
+	};
 	/* clang-format on */
+	int n = 6, e;
+
+	e = tls_options(s->o.web, opts, &n, &flags, err, errlen);
+	if (e) {
+		close(fd);
+		return e;
+	}
+	opts[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	MHD_set_panic_func(mhd_panic, NULL);
+	/* the logger first, so that nothing ever reaches stderr */
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
+				     opts, MHD_OPTION_END);
 	if (!s->daemon) {
 		/* MHD may or may not have closed fd on failure; no other thread can reuse it. */
 		if (fcntl(fd, F_GETFD) >= 0)
@@ -454,25 +568,131 @@ static int start_daemon(struct http_server *s, int fd, char *err, size_t errlen)
 	return 0;
 }
 
+int http_server__check_path(const char *path, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (path[0] != '/')
+		why = "it must start with /";
+	else if (!strcmp(path, "/") || !strcmp(path, "/healthz"))
+		why = "/ and /healthz are taken";
+	for (const char *p = path; !why && *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#' || *p == '"')
+			why = "only printable characters other than space, ?, # and \" are allowed";
+	if (!why)
+		return 0;
+	snprintf(err, errlen, "invalid --web.telemetry-path value \"%s\": %s", path, why);
+	return -EINVAL;
+}
+
+/* INDEX_HTML with every "/metrics" replaced by path; NULL when out of memory. */
+static char *build_index(const char *path)
+{
+	size_t n = 0, plen = strlen(path), mlen = strlen("/metrics");
+	const char *p, *q;
+	char *out, *o;
+
+	for (p = INDEX_HTML; (q = strstr(p, "/metrics")); p = q + mlen)
+		n++;
+	out = malloc(sizeof(INDEX_HTML) + n * plen);
+	if (!out)
+		return NULL;
+	for (o = out, p = INDEX_HTML; (q = strstr(p, "/metrics")); p = q + mlen) {
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, path, plen);
+		o += plen;
+	}
+	strcpy(o, p);
+	return out;
+}
+
+static void server_free(struct http_server *s)
+{
+	if (!s)
+		return;
+	http_guard__free(s->guard);
+	web_auth__free(s->auth);
+	prom_writer__free(s->w);
+	free(s->index_html);
+	free(s);
+}
+
+/*
+ * Raise the soft descriptor limit (up to the hard one, which needs no privilege) so that
+ * max_connections fit beside everything else; lower max_connections if even that is short.
+ */
+static void fit_fd_limit(struct http_server_opts *o)
+{
+	rlim_t want = (rlim_t)o->max_connections + HTTP_SPARE_FDS;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	o->max_connections = rl.rlim_cur > 2 * HTTP_SPARE_FDS ? (unsigned)(rl.rlim_cur -
+									   HTTP_SPARE_FDS)
+							      : (unsigned)(rl.rlim_cur / 2);
+	log_warn("the open files limit (%llu) leaves room for %u HTTP connections only; raise it "
+		 "(ulimit -n, LimitNOFILE=) or lower --web.max-connections",
+		 (unsigned long long)rl.rlim_cur, o->max_connections);
+}
+
+static void opts_defaults(struct http_server_opts *o)
+{
+	if (!o->metrics_path)
+		o->metrics_path = "/metrics";
+	if (!o->max_connections)
+		o->max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
+	if (!o->timeout_s)
+		o->timeout_s = HTTP_DEFAULT_TIMEOUT_S;
+	fit_fd_limit(o);
+}
+
 struct http_server *http_server__start(const char *listen, const struct http_handlers *h, char *err,
 				       size_t errlen)
+{
+	struct http_server_opts o = {
+		.listen = listen,
+		.max_per_ip = HTTP_DEFAULT_MAX_PER_IP,
+		.max_requests = HTTP_DEFAULT_MAX_REQUESTS,
+	};
+
+	return http_server__start_opts(&o, h, err, errlen);
+}
+
+struct http_server *http_server__start_opts(const struct http_server_opts *o,
+					    const struct http_handlers *h, char *err, size_t errlen)
 {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	struct http_server *s;
-	struct prom_writer *w;
 	int fd;
 
-	if (http_server__parse_listen(listen, &addr, &addrlen, err, errlen))
+	if (http_server__parse_listen(o->listen, &addr, &addrlen, err, errlen))
+		return NULL;
+	if (o->metrics_path && http_server__check_path(o->metrics_path, err, errlen))
 		return NULL;
 	s = calloc(1, sizeof(*s));
-	w = prom_writer__new();
-	if (!s || !w) {
+	if (s) {
+		s->o = *o;
+		opts_defaults(&s->o);
+		s->metrics_path = s->o.metrics_path;
+		s->w = prom_writer__new();
+		s->index_html = build_index(s->metrics_path);
+		s->guard = http_guard__new(s->o.max_connections, s->o.max_requests,
+					   (__u64)s->o.timeout_s * 1000000000ull);
+		if (o->web && o->web->n_users)
+			s->auth = web_auth__new(o->web->users, o->web->n_users);
+	}
+	if (!s || !s->w || !s->index_html || !s->guard ||
+	    (o->web && o->web->n_users && !s->auth)) {
 		snprintf(err, errlen, "cannot start the HTTP server: out of memory");
 		goto out_free;
 	}
 	s->h = *h;
-	s->w = w;
 	fd = open_listener(&addr, &addrlen, err, errlen);
 	if (fd < 0)
 		goto out_free;
@@ -485,8 +705,7 @@ struct http_server *http_server__start(const char *listen, const struct http_han
 	return s;
 
 out_free:
-	prom_writer__free(w);
-	free(s);
+	server_free(s);
 	return NULL;
 }
 
@@ -501,6 +720,7 @@ void http_server__run(struct http_server *s)
 
 	/* MHD may keep work that no new socket event will announce (more to send): repeat. */
 	for (int i = 0; i < HTTP_RUN_ROUNDS; i++) {
+		http_guard__sweep(s->guard);
 		MHD_run(s->daemon);
 		if (MHD_get_timeout(s->daemon, &t) != MHD_YES || t > 0)
 			return;
@@ -522,8 +742,7 @@ void http_server__stop(struct http_server *s)
 		return;
 	/* Closes connections (releasing any lent buffer) and the listening socket. */
 	MHD_stop_daemon(s->daemon);
-	prom_writer__free(s->w);
-	free(s);
+	server_free(s);
 }
 
 const char *http_server__address(const struct http_server *s)

@@ -23,6 +23,7 @@ struct listeners {
 	__u32 generation;
 	struct tracker *t;		/* during a sample */
 	__u32 cur_netns;
+	__u64 syn_full;		/* refusals of earlier syn maps */
 };
 
 struct listeners *listeners__new(void)
@@ -117,6 +118,7 @@ static void read_netstat(struct listeners *l, const struct netns_ref *ns)
 	if (st) {
 		st->listen_overflows = nl.listen_overflows;
 		st->listen_drops = nl.listen_drops;
+		st->generation = l->generation;
 	}
 }
 
@@ -131,6 +133,20 @@ static void sample_netns(struct listeners *l, const struct netns_ref *ns)
 		log_debug("listener dump of netns %u failed", ns->inode);
 	close(fd);
 	read_netstat(l, ns);
+}
+
+/* Drop the counters of namespaces this sample did not find (gone): their series go with them. */
+static void netstat_finish(struct listeners *l)
+{
+	__u32 gone[256], it = 0, ngone = 0;
+	struct netns_listen_stats *st;
+	const void *key;
+
+	while ((st = hashmap__next(l->netstat, &it, &key)))
+		if (st->generation != l->generation && ngone < sizeof(gone) / sizeof(gone[0]))
+			memcpy(&gone[ngone++], key, sizeof(gone[0]));
+	for (__u32 i = 0; i < ngone; i++)
+		hashmap__delete(l->netstat, &gone[i]);
 }
 
 /* Drop listeners this sample did not see, and feed the model the queues it did see. */
@@ -166,15 +182,31 @@ int listeners__sample(struct listeners *l, struct tracker *t)
 	l->t = NULL;
 	netns__free_list(refs, n);
 	sample_finish(l, t);
+	if (n < NETNS_MAX) /* a full list may have left namespaces out */
+		netstat_finish(l);
 	return 0;
 }
 
 void listeners__begin_syn(struct listeners *l)
 {
+	/* A fresh map: ports of listeners (and namespaces) that are gone must not fill it. */
+	struct hashmap *m = hashmap__new(sizeof(struct port_key), sizeof(__u32), MAX_LISTENERS);
 	__u32 it = 0, *v;
 
+	if (m) {
+		l->syn_full += hashmap__full(l->syn);
+		hashmap__free(l->syn);
+		l->syn = m;
+		return;
+	}
 	while ((v = hashmap__next(l->syn, &it, NULL)))
 		*v = 0;
+}
+
+__u64 listeners__refused(const struct listeners *l)
+{
+	return hashmap__full(l->by_cookie) + hashmap__full(l->netstat) + hashmap__full(l->syn) +
+	       l->syn_full;
 }
 
 void listeners__add_syn(struct listeners *l, __u32 netns, const struct diag_sock *d)

@@ -15,6 +15,7 @@ static const char main_usage[] =
 	"  serve      run the exporter: Prometheus /metrics, /healthz (the main job)\n"
 	"  trace      stream TCP state transitions and events, one line each\n"
 	"  snapshot   observe for a moment and print the socket accounting once\n"
+	"  top        live per-process view (reads a running serve, or traces itself)\n"
 	"  check      what this kernel supports of every hook, and whether tcpstate is exact here\n"
 	"  version    print the version\n"
 	"\n"
@@ -31,6 +32,7 @@ static const struct command commands[] = {
 	{ "snapshot", cmd_snapshot },
 	{ "serve", cmd_serve },
 	{ "check", cmd_check },
+	{ "top", cmd_top },
 };
 
 int main(int argc, char **argv)
@@ -50,7 +52,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	log_err("unknown command '%s' (commands: serve, trace, snapshot, check, version; see "
+	log_err("unknown command '%s' (commands: serve, trace, snapshot, top, check, version; see "
 		"'tcpstate --help')",
 		argv[1]);
 	return EXIT_USAGE;

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup_names.h"
 #include "hashmap.h"
 #include "metrics.h"
+#include "process_stats.h"
 #include "prom_writer.h"
 
 /* A process group: the label set of per-process series. */
@@ -25,6 +27,7 @@ struct group_key {
 
 struct group {
 	struct proc_entry sum; /* socket counts, counters and oldest CLOSE_WAIT of the members */
+	struct cgroup_names names; /* unit, container, pod: functions of the cgroup label */
 };
 
 enum folded_family { FOLD_PROCESS, FOLD_REMOTE, FOLD_MAX };
@@ -212,6 +215,8 @@ static struct hashmap *groups_build(struct metrics *m)
 		v = hashmap__upsert(g, &k, &created);
 		if (!v)
 			continue;
+		if (created)
+			cgroup_names__parse(k.cgroup, &v->names);
 		group_add(v, p);
 	}
 	it = 0;
@@ -226,12 +231,22 @@ static struct hashmap *groups_build(struct metrics *m)
 		v = hashmap__upsert(g, &k, &created);
 		if (!v)
 			continue;
+		if (created)
+			cgroup_names__parse(k.cgroup, &v->names);
 		group_add(v, p);
 	}
 	return g;
 }
 
-static void group_labels(const struct group_key *k, char *pid, size_t len, const char **l)
+/*
+ * The label set of a group into l (at least GROUP_LABELS_MAX entries, NULL-terminated): comm,
+ * cgroup, and the unit, container and pod names found in the cgroup path (only those that are
+ * set: they add no series, being functions of the cgroup), then pid with --pid-label. Returns
+ * the number of pointers before the NULL.
+ */
+#define GROUP_LABELS_MAX 18
+static int group_labels(const struct group_key *k, const struct group *g, char *pid, size_t len,
+			const char **l)
 {
 	int i = 0;
 
@@ -239,12 +254,25 @@ static void group_labels(const struct group_key *k, char *pid, size_t len, const
 	l[i++] = k->comm;
 	l[i++] = "cgroup";
 	l[i++] = k->cgroup;
+	if (g->names.unit[0]) {
+		l[i++] = "unit";
+		l[i++] = g->names.unit;
+	}
+	if (g->names.container[0]) {
+		l[i++] = "container";
+		l[i++] = g->names.container;
+	}
+	if (g->names.pod[0]) {
+		l[i++] = "pod";
+		l[i++] = g->names.pod;
+	}
 	if (k->pid) {
 		snprintf(pid, len, "%u", k->pid);
 		l[i++] = "pid";
 		l[i++] = pid;
 	}
 	l[i] = NULL;
+	return i;
 }
 
 static void render_group_states(struct prom_writer *w, struct hashmap *g)
@@ -257,15 +285,15 @@ static void render_group_states(struct prom_writer *w, struct hashmap *g)
 	prom_writer__family(w, "tcpstate_process_sockets", "gauge",
 			    "TCP sockets by owning process (command and cgroup) and state.");
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[10];
+		const char *l[GROUP_LABELS_MAX + 2];
+		int n = group_labels(k, v, pid, sizeof(pid), l);
 
-		group_labels(k, pid, sizeof(pid), l);
 		for (int s = 1; s <= TCP_CLOSING; s++) {
 			if (!v->sum.states[s] || s == TCP_CLOSE)
 				continue;
-			l[k->pid ? 6 : 4] = "state";
-			l[k->pid ? 7 : 5] = state_label[s];
-			l[k->pid ? 8 : 6] = NULL;
+			l[n] = "state";
+			l[n + 1] = state_label[s];
+			l[n + 2] = NULL;
 			prom_writer__sample_u64(w, "tcpstate_process_sockets", l, v->sum.states[s]);
 		}
 	}
@@ -282,11 +310,11 @@ static void render_group_close_wait(struct prom_writer *w, struct hashmap *g, __
 			    "Age of the oldest CLOSE_WAIT socket of the process group (a lower "
 			    "bound for sockets that existed before tcpstate started).");
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[8];
+		const char *l[GROUP_LABELS_MAX];
 
 		if (!v->sum.cw_oldest_since_ns || !v->sum.states[TCP_CLOSE_WAIT])
 			continue;
-		group_labels(k, pid, sizeof(pid), l);
+		group_labels(k, v, pid, sizeof(pid), l);
 		prom_writer__sample(w, "tcpstate_close_wait_oldest_seconds", l,
 				    (double)(now - v->sum.cw_oldest_since_ns) / 1e9);
 	}
@@ -295,11 +323,11 @@ static void render_group_close_wait(struct prom_writer *w, struct hashmap *g, __
 			    "(CLOSE_WAIT -> LAST_ACK).");
 	it = 0;
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[8];
+		const char *l[GROUP_LABELS_MAX];
 
 		if (!hist__count(&v->sum.close_delay))
 			continue;
-		group_labels(k, pid, sizeof(pid), l);
+		group_labels(k, v, pid, sizeof(pid), l);
 		hist_sample(w, "tcpstate_close_wait_duration_seconds", l, &v->sum.close_delay);
 	}
 }
@@ -317,12 +345,9 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 			    "answered), synack (listener), rto (after a timeout), fast (fast "
 			    "retransmit, TLP, other).");
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[10];
-		int n;
+		const char *l[GROUP_LABELS_MAX + 2];
+		int n = group_labels(k, v, pid, sizeof(pid), l);
 
-		group_labels(k, pid, sizeof(pid), l);
-		for (n = 0; l[n]; n++)
-			;
 		for (int r = 0; r < TS_RETRANS_KIND_MAX; r++) {
 			if (!v->sum.retrans[r])
 				continue;
@@ -336,9 +361,9 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 			    "Resets sent on sockets of the process group.");
 	it = 0;
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[8];
+		const char *l[GROUP_LABELS_MAX];
 
-		group_labels(k, pid, sizeof(pid), l);
+		group_labels(k, v, pid, sizeof(pid), l);
 		if (v->sum.resets_sent)
 			prom_writer__sample_u64(w, "tcpstate_resets_sent_total", l, v->sum.resets_sent);
 	}
@@ -346,9 +371,9 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 			    "Resets received on sockets of the process group.");
 	it = 0;
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[8];
+		const char *l[GROUP_LABELS_MAX];
 
-		group_labels(k, pid, sizeof(pid), l);
+		group_labels(k, v, pid, sizeof(pid), l);
 		if (v->sum.resets_recv)
 			prom_writer__sample_u64(w, "tcpstate_resets_received_total", l,
 						v->sum.resets_recv);
@@ -357,12 +382,9 @@ static void render_group_counters(struct prom_writer *w, struct hashmap *g)
 			    "Socket errors reported to the process group, by errno.");
 	it = 0;
 	while ((v = hashmap__next(g, &it, (const void **)&k))) {
-		const char *l[10];
-		int n;
+		const char *l[GROUP_LABELS_MAX + 2];
+		int n = group_labels(k, v, pid, sizeof(pid), l);
 
-		group_labels(k, pid, sizeof(pid), l);
-		for (n = 0; l[n]; n++)
-			;
 		for (int i = 0; i < PROC_ERR_SLOTS && v->sum.errors[i].count; i++) {
 			l[n] = "errno";
 			l[n + 1] = v->sum.errors[i].err < 0 ?
@@ -619,7 +641,7 @@ static void render_events(struct metrics *m, struct prom_writer *w)
 		[TS_EV_STATE] = "state",	   [TS_EV_ACCEPT] = "accept",
 		[TS_EV_RETRANS] = "retransmit",	   [TS_EV_SYNACK_RETRANS] = "synack_retransmit",
 		[TS_EV_RESET_SENT] = "reset_sent", [TS_EV_RESET_RECV] = "reset_received",
-		[TS_EV_SOCK_ERROR] = "error",
+		[TS_EV_SOCK_ERROR] = "error",	   [TS_EV_TW_KILLED] = "timewait_killed",
 	};
 	const struct tracker_stats *st = tracker__stats(m->s->tracker);
 
@@ -665,10 +687,16 @@ static void render_table(struct metrics *m, struct prom_writer *w)
 			    "Most sockets the table may hold (--max-sockets).");
 	prom_writer__sample_u64(w, "tcpstate_table_capacity", NULL, sock_table__capacity(t));
 	prom_writer__family(w, "tcpstate_table_full_total", "counter",
-			    "Sockets not tracked because the socket table was full.");
+			    "Inserts refused because a table was full (the socket table: "
+			    "--max-sockets); a socket left out counts at each event and audit.");
 	prom_writer__sample_u64(w, "tcpstate_table_full_total", NULL,
 				sock_table__full(t) + st->map_full +
-					proc_table__overflow(tracker__procs(m->s->tracker)));
+					proc_table__overflow(tracker__procs(m->s->tracker)) +
+					listeners__refused(m->s->listeners));
+	prom_writer__family(w, "tcpstate_table_untracked_sockets", "gauge",
+			    "Sockets the last audit found that the full socket table could not hold "
+			    "(raise --max-sockets): the counts are short by this many.");
+	prom_writer__sample_u64(w, "tcpstate_table_untracked_sockets", NULL, st->audit_untracked);
 	prom_writer__family(w, "tcpstate_audit_corrections_total", "counter",
 			    "Differences the sock_diag audit found and corrected, by state and kind "
 			    "(missing: kernel had it, stale: kernel did not, state: differed).");
@@ -682,6 +710,10 @@ static void render_table(struct metrics *m, struct prom_writer *w)
 		}
 	prom_writer__family(w, "tcpstate_audits_total", "counter", "sock_diag audits run.");
 	prom_writer__sample_u64(w, "tcpstate_audits_total", NULL, st->audits);
+	prom_writer__family(w, "tcpstate_audit_errors_total", "counter",
+			    "Network namespace dumps an audit could not make (the log names the "
+			    "namespace and why); their sockets are counted from events only.");
+	prom_writer__sample_u64(w, "tcpstate_audit_errors_total", NULL, st->audit_netns_failed);
 	prom_writer__family(w, "tcpstate_audit_duration_seconds", "gauge",
 			    "Duration of the last audit.");
 	prom_writer__sample(w, "tcpstate_audit_duration_seconds", NULL,
@@ -695,10 +727,9 @@ static void render_hooks(struct metrics *m, struct prom_writer *w)
 
 	prom_writer__family(w, "tcpstate_hook_info", "gauge",
 			    "Kernel hooks: how each is attached (tp_btf, tracepoint, iter, mark, "
-			    "off) and whether it is complete ('tcpstate check' says what is lost).");
+			    "fentry, off) and whether it is complete (or unneeded) ('tcpstate check' says what is lost).");
 	for (int h = 0; h < HOOK_COUNT; h++) {
-		const char *status = st[h].attach == HOOK_OFF ? "off"
-				     : st[h].degraded ? "degraded" : "complete";
+		const char *status = hooks__status_name(&st[h]);
 		const char *l[] = { "hook", hooks__name(h), "attach",
 				    hooks__attach_name(st[h].attach), "status", status, NULL };
 
@@ -711,6 +742,7 @@ static void render_self(struct metrics *m, struct prom_writer *w)
 	static const char *const fam[FOLD_MAX] = { "process", "time_wait_remote" };
 	const char *bl[] = { "version", TCPSTATE_VERSION, "attach", tracer__mode(m->s->tracer),
 			     NULL };
+	struct process_stats ps;
 
 	prom_writer__family(w, "tcpstate_scrape_duration_seconds", "gauge",
 			    "Time the previous scrape took to render.");
@@ -728,6 +760,8 @@ static void render_self(struct metrics *m, struct prom_writer *w)
 			    "tcpstate version and how inet_sock_set_state is attached.");
 	prom_writer__sample_u64(w, "tcpstate_build_info", bl, 1);
 	render_hooks(m, w);
+	if (!process_stats__read("/proc", &ps))
+		process_stats__render(w, &ps);
 	prom_writer__family(w, "tcpstate_series", "gauge", "Series in this exposition.");
 	prom_writer__sample_u64(w, "tcpstate_series", NULL, prom_writer__series(w) + 1);
 }

@@ -301,6 +301,30 @@ int proc__parse_cgroup(const char *text, char *buf, size_t len)
 	return -ENOENT;
 }
 
+int proc__read_netns(const char *proc_root, int pid, __u32 *inode)
+{
+	char path[PATH_MAX], link[64], *end;
+	unsigned long v;
+	ssize_t n;
+	int err;
+
+	err = pid_path(path, sizeof(path), proc_root, pid, "ns/net");
+	if (err)
+		return err;
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	if (strncmp(link, "net:[", 5) || link[5] < '0' || link[5] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(link + 5, &end, 10);
+	if (errno || strcmp(end, "]") || v > 0xffffffffUL)
+		return -EINVAL;
+	*inode = (__u32)v;
+	return 0;
+}
+
 int proc__read_cgroup(const char *proc_root, int pid, char *buf, size_t len)
 {
 	const size_t size = 64 * 1024;

@@ -105,6 +105,9 @@ static void proc_fill_identity(struct proc_table *pt, struct proc_entry *p, cons
 		p->cgroup = proc_table__intern(pt, buf);
 	else
 		p->cgroup = "";
+	p->netns = 0;
+	if (proc__read_netns(pt->proc_root, (int)p->pid, &p->netns))
+		p->netns = 0;
 }
 
 /*
@@ -204,6 +207,7 @@ void proc_entry__add_counters(struct proc_entry *acc, const struct proc_entry *p
 		acc->retrans[k] += p->retrans[k];
 	acc->resets_sent += p->resets_sent;
 	acc->resets_recv += p->resets_recv;
+	acc->connections += p->connections;
 	for (int i = 0; i < PROC_ERR_SLOTS; i++)
 		if (p->errors[i].count)
 			proc_entry__add_error(acc, p->errors[i].err, p->errors[i].count);

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+
+#include "cgroup_names.h"
 
 #include "hashmap.h"
 #include "listeners.h"
@@ -92,6 +95,14 @@ static double age_s(__u64 since_ns)
 	return since_ns && now > since_ns ? (double)(now - since_ns) / 1e9 : 0;
 }
 
+static double wall_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* ---- JSON ----------------------------------------------------------------------------- */
 
 static void json_states(FILE *f, const __u32 *states)
@@ -120,6 +131,26 @@ static void json_hist(FILE *f, const char *name, const struct hist *h)
 	fputs("}}", f);
 }
 
+/* "unit", "container", "runtime", "pod" derived from the cgroup path; null when not found. */
+static void json_names(FILE *f, const char *cgroup)
+{
+	struct cgroup_names n;
+	const char *const kv[][2] = {
+		{ "unit", n.unit }, { "container", n.container }, { "runtime", NULL }, { "pod", n.pod },
+	};
+
+	cgroup_names__parse(cgroup, &n);
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+		const char *v = kv[i][1] ? kv[i][1] : n.runtime;
+
+		fprintf(f, ",\"%s\":", kv[i][0]);
+		if (v[0])
+			json_write_string(f, v);
+		else
+			fputs("null", f);
+	}
+}
+
 static void json_process(FILE *f, const struct proc_entry *p)
 {
 	static const char *const rk[TS_RETRANS_KIND_MAX] = { "syn", "rto", "fast", "synack" };
@@ -132,6 +163,11 @@ static void json_process(FILE *f, const struct proc_entry *p)
 	json_write_string(f, p->pid ? p->comm : "");
 	fputs(",\"cgroup\":", f);
 	json_write_string(f, p->cgroup);
+	json_names(f, p->pid ? p->cgroup : "");
+	if (p->netns)
+		fprintf(f, ",\"netns\":%u", p->netns);
+	else
+		fputs(",\"netns\":null", f);
 	fputs(",\"states\":", f);
 	json_states(f, p->states);
 	if (p->cw_oldest_since_ns)
@@ -142,8 +178,10 @@ static void json_process(FILE *f, const struct proc_entry *p)
 		(unsigned long long)(p->retrans[0] + p->retrans[1] + p->retrans[2] + p->retrans[3]));
 	for (int i = 0; i < TS_RETRANS_KIND_MAX; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", rk[i], (unsigned long long)p->retrans[i]);
-	fprintf(f, "},\"resets_sent\":%llu,\"resets_received\":%llu,\"errors\":{",
-		(unsigned long long)p->resets_sent, (unsigned long long)p->resets_recv);
+	fprintf(f, "},\"connections\":%llu,\"resets_sent\":%llu,\"resets_received\":%llu,"
+		"\"errors\":{",
+		(unsigned long long)p->connections, (unsigned long long)p->resets_sent,
+		(unsigned long long)p->resets_recv);
 	for (int i = 0, first = 1; i < PROC_ERR_SLOTS; i++) {
 		if (!p->errors[i].count)
 			continue;
@@ -315,8 +353,9 @@ void snapshot_output__json(FILE *f, struct session *s, const struct snapshot_met
 
 	for (int k = 0; k < TS_EV_KIND_MAX; k++)
 		events += st->events[k];
-	fprintf(f, "{\"duration_seconds\":%.3f,\"attach\":\"%s\",\"events\":%llu,\"lost\":%llu",
-		m->duration_s, tracer__mode(s->tracer), (unsigned long long)events,
+	fprintf(f, "{\"api_version\":%d,\"timestamp\":%.3f,\"duration_seconds\":%.3f,"
+		"\"attach\":\"%s\",\"events\":%llu,\"lost\":%llu",
+		SNAPSHOT_API_VERSION, wall_seconds(), m->duration_s, tracer__mode(s->tracer), (unsigned long long)events,
 		(unsigned long long)m->lost);
 	fputs(",\"by_state\":", f);
 	json_states(f, st->by_state);
@@ -350,12 +389,14 @@ static void text_processes(FILE *f, struct tracker *t, int top)
 	__u32 n;
 	struct proc_entry **v = procs_sorted(t, &n);
 
-	fprintf(f, "\nTop processes\n  %-8s %-16s %6s %6s %6s %6s %10s %7s %6s  %s\n", "PID", "COMM",
-		"TOTAL", "ESTAB", "CL_WT", "T_WAIT", "CW_OLDEST", "RETRANS", "RESETS", "CGROUP");
+	fprintf(f, "\nTop processes\n  %-8s %-16s %6s %6s %6s %6s %10s %7s %6s  %-24s %s\n", "PID",
+		"COMM", "TOTAL", "ESTAB", "CL_WT", "T_WAIT", "CW_OLDEST", "RETRANS", "RESETS", "NAME",
+		"CGROUP");
 	for (__u32 i = 0; v && i < n && (int)i < top; i++) {
 		const struct proc_entry *p = v[i];
 		__u64 rt = 0;
-		char oldest[24] = "-", pid[16] = "?", comm[TS_COMM_LEN * 2], cgroup[512];
+		char oldest[24] = "-", pid[16] = "?", comm[TS_COMM_LEN * 2], cgroup[512], name[64];
+		struct cgroup_names cn;
 
 		for (int k = 0; k < TS_RETRANS_KIND_MAX; k++)
 			rt += p->retrans[k];
@@ -363,12 +404,14 @@ static void text_processes(FILE *f, struct tracker *t, int top)
 			snprintf(oldest, sizeof(oldest), "%.1fs", age_s(p->cw_oldest_since_ns));
 		if (p->pid)
 			snprintf(pid, sizeof(pid), "%u", p->pid);
-		fprintf(f, "  %-8s %-16s %6u %6u %6u %6u %10s %7llu %6llu  %s\n", pid,
+		cgroup_names__parse(p->cgroup, &cn);
+		cgroup_names__short(&cn, name, sizeof(name));
+		fprintf(f, "  %-8s %-16s %6u %6u %6u %6u %10s %7llu %6llu  %-24s %s\n", pid,
 			text_printable(comm, sizeof(comm), p->pid ? p->comm : "(unknown)"),
 			proc_total(p), p->states[TCP_ESTABLISHED], p->states[TCP_CLOSE_WAIT],
 			p->states[TCP_TIME_WAIT], oldest, (unsigned long long)rt,
 			(unsigned long long)(p->resets_sent + p->resets_recv),
-			text_printable(cgroup, sizeof(cgroup), p->cgroup));
+			name[0] ? name : "-", text_printable(cgroup, sizeof(cgroup), p->cgroup));
 	}
 	free(v);
 }

@@ -11,7 +11,7 @@ static const char *const kind_names[TS_EV_KIND_MAX] = {
 	[TS_EV_STATE] = "state",	   [TS_EV_ACCEPT] = "accept",
 	[TS_EV_RETRANS] = "retransmit",	   [TS_EV_SYNACK_RETRANS] = "retransmit",
 	[TS_EV_RESET_SENT] = "reset_sent", [TS_EV_RESET_RECV] = "reset_received",
-	[TS_EV_SOCK_ERROR] = "error",
+	[TS_EV_SOCK_ERROR] = "error",	   [TS_EV_TW_KILLED] = "timewait_killed",
 };
 
 static const char *const retrans_names[TS_RETRANS_KIND_MAX] = {

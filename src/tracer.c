@@ -31,14 +31,16 @@ struct tracer {
 };
 
 /*
- * The program libbpf last warned about ("prog '%s': ..."), which is the one that failed when a
+ * The program libbpf last warned about ("libbpf: prog '%s': ..."), which is the one that failed when a
  * load fails: libbpf stops at the first program the kernel refuses. Set from libbpf_print.
  */
 static char failed_prog[64];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_WARN && !strncmp(fmt, "prog '%s': ", 11)) {
+	const char *msg = strncmp(fmt, "libbpf: ", 8) ? fmt : fmt + 8; /* libbpf's own prefix */
+
+	if (level == LIBBPF_WARN && !strncmp(msg, "prog '%s': ", 11)) {
 		va_list aq;
 
 		va_copy(aq, ap);

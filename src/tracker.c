@@ -568,6 +568,15 @@ void tk_tw_recycle_check(struct tracker *t, __u64 cookie)
 	tk_sock_forget(t, old);
 }
 
+/* A connection established: charged to the socket's owner (a listener's, until accept()). */
+static void count_connection(struct tracker *t, const struct sock_entry *s)
+{
+	struct proc_entry *p = s->owner ? proc_table__find(t->procs, s->owner) : NULL;
+
+	if (p)
+		p->connections++;
+}
+
 static void apply_state(struct tracker *t, const struct ts_event *e, struct ev_view *v);
 
 /* A child born with its listener's cookie (TS_F_CHILD_EARLY): wait for its next event. */
@@ -713,6 +722,9 @@ static void apply_state_known(struct tracker *t, const struct ts_event *e, struc
 		tk_sock_enter(t, s, e->newstate, e->ts_ns);
 		if (e->newstate == TCP_LISTEN)
 			tk_listener_register(t, s);
+		if (e->newstate == TCP_ESTABLISHED &&
+		    (e->oldstate == TCP_SYN_SENT || e->oldstate == TCP_SYN_RECV))
+			count_connection(t, s);
 		/*
 		 * A timewait sock dies when a connect() takes its tuple (known in full once
 		 * established) or when a SYN arrives for it, before the listener's child is born
@@ -840,6 +852,33 @@ static void reset_kills_timewait(struct tracker *t, const struct ts_event *e)
 	tk_sock_forget(t, s);
 }
 
+/*
+ * The kernel killed a timewait sock before its time (HOOK_TW_KILL). Usually the tracker has
+ * already told (a new connection on the tuple, a traced reset) and finds nothing left to do.
+ * A timewait sock that never had a cookie is found by its tuple.
+ */
+static void apply_tw_killed(struct tracker *t, const struct ts_event *e, struct ev_view *v)
+{
+	struct sock_entry *s = e->cookie ? sock_table__lookup(t->socks, e->cookie) : NULL;
+
+	if (!s || !(s->state == TCP_TIME_WAIT || (s->flags & SE_ORPHAN_FW2))) {
+		struct sock_entry probe = { .netns = e->netns, .family = (__u8)e->family,
+					    .sport = e->sport, .dport = e->dport };
+
+		memcpy(probe.saddr, e->saddr, 16);
+		memcpy(probe.daddr, e->daddr, 16);
+		s = timewait_by_tuple(t, &probe);
+	}
+	view_fill(t, v, e, s);
+	if (!s) {
+		t->stats.tw_killed_unknown++;
+		return;
+	}
+	t->stats.tw_killed++;
+	t->stats.transitions[s->state][TCP_CLOSE]++;
+	tk_sock_forget(t, s);
+}
+
 /* Retransmits, resets and errors: charged to the socket's owner. */
 static void apply_sock_event(struct tracker *t, const struct ts_event *e, struct ev_view *v)
 {
@@ -922,11 +961,11 @@ void tracker__apply_event(struct tracker *t, const struct ts_event *e, struct ev
 
 	t->want_view = view != NULL;
 	/*
-	 * Cookie 0 names no socket: only a reset sent with no socket, and a child born before its
-	 * cookie was set, may carry it.
+	 * Cookie 0 names no socket: only a reset sent with no socket, a child born before its
+	 * cookie was set, and a timewait sock that never had one may carry it.
 	 */
 	if (!e->kind || e->kind >= TS_EV_KIND_MAX ||
-	    (!e->cookie && !(e->flags & TS_F_NO_SOCK) &&
+	    (!e->cookie && !(e->flags & TS_F_NO_SOCK) && e->kind != TS_EV_TW_KILLED &&
 	     !(e->kind == TS_EV_STATE && (e->flags & TS_F_CHILD_EARLY)))) {
 		t->stats.events_bad++;
 		memset(v, 0, sizeof(*v));
@@ -939,6 +978,9 @@ void tracker__apply_event(struct tracker *t, const struct ts_event *e, struct ev
 		break;
 	case TS_EV_ACCEPT:
 		apply_accept(t, e, v);
+		break;
+	case TS_EV_TW_KILLED:
+		apply_tw_killed(t, e, v);
 		break;
 	default:
 		apply_sock_event(t, e, v);

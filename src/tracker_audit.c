@@ -86,15 +86,50 @@ int tracker__audit_begin(struct tracker *t, __u64 now_ns)
 	if (!t->audit_gone || !t->audit_netns)
 		return -ENOMEM;
 	t->auditing = true;
+	t->audit_listed_all = t->audit_list_broken = false;
+	t->audit_untracked = 0;
 	t->audit_start_ns = now_ns;
 	return 0;
 }
 
-void tracker__audit_netns(struct tracker *t, __u32 netns)
+/* How a namespace fared in this audit (the value in audit_netns). */
+enum { AUDIT_NS_DUMPED = 1, AUDIT_NS_FAILED = 2 };
+
+static void audit_netns_mark(struct tracker *t, __u32 netns, __u8 how)
 {
 	bool created;
+	__u8 *v = hashmap__upsert(t->audit_netns, &netns, &created);
 
-	hashmap__upsert(t->audit_netns, &netns, &created);
+	if (v)
+		*v = how;
+	else
+		t->audit_list_broken = true; /* a live namespace would look gone */
+}
+
+void tracker__audit_netns(struct tracker *t, __u32 netns)
+{
+	audit_netns_mark(t, netns, AUDIT_NS_DUMPED);
+}
+
+void tracker__audit_netns_failed(struct tracker *t, __u32 netns)
+{
+	audit_netns_mark(t, netns, AUDIT_NS_FAILED);
+	t->stats.audit_netns_failed++;
+}
+
+void tracker__audit_listed_all(struct tracker *t)
+{
+	t->audit_listed_all = !t->audit_list_broken;
+}
+
+/* Was the namespace of this entry dumped (1), listed without a dump (0), or is it gone (-1)? */
+static int audit_netns_fate(struct tracker *t, __u32 netns)
+{
+	const __u8 *v = hashmap__lookup(t->audit_netns, &netns);
+
+	if (v)
+		return *v == AUDIT_NS_DUMPED;
+	return t->audit_listed_all && netns ? -1 : 0;
 }
 
 bool tracker__needs_owner(struct tracker *t, __u64 cookie)
@@ -118,14 +153,17 @@ static __u64 audit_since(struct tracker *t, const struct diag_sock *d)
 	return now;
 }
 
-static void audit_add_missing(struct tracker *t, __u32 netns, const struct diag_sock *d,
+/* Add a socket the dump has and the table does not; false if the table is full. */
+static bool audit_add_missing(struct tracker *t, __u32 netns, const struct diag_sock *d,
 			      __u32 owner_pid)
 {
 	bool created;
 	struct sock_entry *s = sock_table__upsert(t->socks, d->cookie, &created);
 
-	if (!s)
-		return;
+	if (!s) {
+		t->audit_untracked++;
+		return false;
+	}
 	audit_fill_from_diag(s, netns, d);
 	s->flags = SE_SEEDED | SE_AUDIT_SEEN;
 	/* Accepted from a listener on its local port (listeners are reconciled first). */
@@ -138,11 +176,12 @@ static void audit_add_missing(struct tracker *t, __u32 netns, const struct diag_
 	s->owner = owner_pid;
 	if (d->state == TCP_FIN_WAIT2 && !d->inode) {
 		tk_sock_enter_orphan_fw2(t, s, audit_since(t, d));
-		return;
+		return true;
 	}
 	tk_sock_enter(t, s, d->state, audit_since(t, d));
 	if (d->state == TCP_LISTEN)
 		tk_listener_register(t, s);
+	return true;
 }
 
 void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *d, __u32 owner_pid)
@@ -158,9 +197,9 @@ void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *
 		if (hashmap__lookup(t->audit_gone, &d->cookie))
 			return; /* closed by an event after the dump saw it */
 		/* The first audit is the seeding: what it adds is not drift. */
-		if (t->stats.audits && !(d->state == TCP_SYN_RECV && !d->inode))
+		if (audit_add_missing(t, netns, d, owner_pid) && t->stats.audits &&
+		    !(d->state == TCP_SYN_RECV && !d->inode))
 			t->stats.corrections[d->state][AUDIT_MISSING]++;
-		audit_add_missing(t, netns, d, owner_pid);
 		return;
 	}
 	s->flags |= SE_AUDIT_SEEN;
@@ -197,7 +236,41 @@ void tracker__audit_add(struct tracker *t, __u32 netns, const struct diag_sock *
 	tk_sock_enter(t, s, d->state, audit_since(t, d));
 }
 
-/* Entries of dumped namespaces the dump did not show, and that no event touched since. */
+/*
+ * Per-namespace aggregates (the map's key starts with the namespace) of namespaces that are
+ * gone: their sockets are forgotten by now, what is left are zero counts and histograms that
+ * would keep their series forever.
+ */
+static void audit_drop_gone_netns(struct tracker *t, struct hashmap *m, size_t key_size)
+{
+	unsigned char *gone = NULL;
+	__u32 it = 0, n = 0, cap = 0;
+	const void *key;
+
+	while (hashmap__next(m, &it, &key)) {
+		__u32 netns;
+
+		memcpy(&netns, key, sizeof(netns));
+		if (audit_netns_fate(t, netns) >= 0)
+			continue;
+		if (n == cap) {
+			unsigned char *p = realloc(gone, key_size * (cap = cap ? cap * 2 : 64));
+
+			if (!p)
+				break;
+			gone = p;
+		}
+		memcpy(gone + key_size * n++, key, key_size);
+	}
+	for (__u32 i = 0; i < n; i++)
+		hashmap__delete(m, gone + key_size * i);
+	free(gone);
+}
+
+/*
+ * Entries of dumped namespaces the dump did not show, and that no event touched since; entries
+ * of namespaces that no longer exist.
+ */
 void tracker__audit_end(struct tracker *t, __u64 now_ns)
 {
 	__u32 n = sock_table__slots(t->socks), nstale = 0, cap = 0;
@@ -212,7 +285,7 @@ void tracker__audit_end(struct tracker *t, __u64 now_ns)
 			s->flags &= ~SE_AUDIT_SEEN;
 			continue;
 		}
-		if (s->state_since_ns >= t->audit_start_ns || !hashmap__lookup(t->audit_netns, &s->netns))
+		if (s->state_since_ns >= t->audit_start_ns || !audit_netns_fate(t, s->netns))
 			continue;
 		if (nstale == cap) {
 			__u64 *p = realloc(stale, sizeof(*p) * (cap = cap ? cap * 2 : 256));
@@ -228,15 +301,22 @@ void tracker__audit_end(struct tracker *t, __u64 now_ns)
 		bool expected = s->state == TCP_TIME_WAIT &&
 				s->state_since_ns + t->opts.time_wait_ns <= now_ns + 5000000000ull;
 
+		if (audit_netns_fate(t, s->netns) < 0)
+			t->stats.netns_gone_sockets++; /* its namespace went away: not drift */
 		/* A TIME_WAIT that reached its lifetime is normal expiry, not drift. */
-		if (!expected && !(s->flags & SE_REQUEST))
+		else if (!expected && !(s->flags & SE_REQUEST))
 			t->stats.corrections[s->state][AUDIT_STALE]++;
 		tk_sock_forget(t, s);
 	}
 	free(stale);
+	if (t->audit_listed_all) {
+		audit_drop_gone_netns(t, t->netns, sizeof(__u32));
+		audit_drop_gone_netns(t, t->ports, sizeof(struct port_key));
+	}
 	hashmap__free(t->audit_uncookied);
 	t->audit_uncookied = NULL;
 	t->auditing = false;
+	t->stats.audit_untracked = t->audit_untracked;
 	t->stats.audits++;
 	t->stats.audit_last_ns = now_ns - t->audit_start_ns;
 }

@@ -91,7 +91,10 @@ struct tracker {
 	struct ts_event ev;	/* the record tracker__apply() decoded; the view points here */
 	__u64 audit_start_ns;
 	struct hashmap *audit_gone;	/* cookies deleted by events during the audit */
-	struct hashmap *audit_netns;	/* namespaces dumped completely */
+	struct hashmap *audit_netns;	/* namespaces listed: AUDIT_NS_DUMPED or AUDIT_NS_FAILED */
+	bool audit_listed_all;		/* every namespace of the host is in audit_netns */
+	bool audit_list_broken;		/* one could not be added to audit_netns */
+	__u32 audit_untracked;		/* dumped sockets the full table refused, this audit */
 	struct hashmap *audit_uncookied; /* addr_key -> key of entries not keyed by a cookie */
 	__u64 synth_keys;		/* keys of our own handed out (tk_key_is_cookie) */
 	struct pending_birth births[BIRTH_SLOTS];

@@ -12,13 +12,13 @@
 /* Linux 6.10 and later: every hook complete. */
 static struct kernel_features kernel_6_18(void)
 {
-	struct kernel_features kf = {
-	    .btf = true, .cookie_helper = true, .link_iter = true, .prog_active = true };
-	static const int args[HOOK_COUNT] = {3, -1, -1, 3, 2, 3, 1, 1 };
+	struct kernel_features kf = { .btf = true, .cookie_helper = true, .link_iter = true,
+				      .prog_active = true, .tw_kill_func = true };
+	static const int args[HOOK_COUNT] = {3, -1, -1, 3, 2, 3, 1, 1, -1 };
 
 	for (int h = 0; h < HOOK_COUNT; h++) {
 		kf.tp_args[h] = args[h];
-		kf.tp_classic[h] = h != HOOK_NESTED;
+		kf.tp_classic[h] = h != HOOK_NESTED && h != HOOK_TW_KILL;
 	}
 	return kf;
 }
@@ -176,16 +176,50 @@ static void test_summary_names_what_is_not_complete(void)
 
 	hooks__plan(&kf, false, st);
 	hooks__summary(st, line, sizeof(line));
-	CHECK(strstr(line, "hooks: 4 of 8 complete") != NULL, "summary: '%s'", line);
+	CHECK(strstr(line, "hooks: 5 of 9 complete") != NULL, "summary: '%s'", line);
 	CHECK(strstr(line, "inet_sk_error_report off") != NULL, "summary: '%s'", line);
 	CHECK(strstr(line, "tcp_send_reset degraded") != NULL, "summary: '%s'", line);
 	kf = kernel_6_18();
 	hooks__plan(&kf, false, st);
 	hooks__summary(st, line, sizeof(line));
-	CHECK_EQ_STR(line, "hooks: 8 of 8 complete", "summary on the newest kernel");
+	CHECK_EQ_STR(line, "hooks: 9 of 9 complete", "summary on the newest kernel");
+	/* without fentry (this project's own machines) timewait_kill is not needed there */
+	CHECK(hooks__fall_back(&kf, st, HOOK_TW_KILL, EPERM), "timewait_kill may be off");
+	hooks__summary(st, line, sizeof(line));
+	CHECK_EQ_STR(line, "hooks: 9 of 9 complete", "summary without fentry on 6.10+");
+}
+
+/*
+ * fentry on inet_twsk_deschedule_put sees timewait socks killed by resets that tcp_send_reset
+ * does not show before 6.10. Refused there, it is off and says so; refused on 6.10+, it is not
+ * needed. It costs no other hook either way.
+ */
+static void test_timewait_kill_needed_before_6_10(void)
+{
+	struct kernel_features kf = kernel_6_1();
+	struct hook_status st[HOOK_COUNT], before[HOOK_COUNT];
+
+	hooks__plan(&kf, false, st);
+	CHECK_EQ_INT(st[HOOK_TW_KILL].attach, HOOK_FENTRY, "timewait_kill attach on 6.1");
+	CHECK(wants(st, "tw_kill_fentry"), "fentry program loaded on 6.1");
+	memcpy(before, st, sizeof(st));
+	CHECK(hooks__fall_back(&kf, st, HOOK_TW_KILL, ENOTSUP), "refused: still runs");
+	CHECK_EQ_STR(hooks__status_name(&st[HOOK_TW_KILL]), "off", "status on 6.1 when refused");
+	CHECK(strstr(st[HOOK_TW_KILL].note, "audit") != NULL, "note: '%s'", st[HOOK_TW_KILL].note);
+	CHECK(!wants(st, "tw_kill_fentry"), "refused program not loaded again");
+	for (int h = 0; h < HOOK_COUNT; h++)
+		if (h != HOOK_TW_KILL)
+			CHECK(!memcmp(&st[h], &before[h], sizeof(st[h])), "%s changed",
+			      hooks__name(h));
+	kf = kernel_6_18();
+	kf.tw_kill_func = false;
+	hooks__plan(&kf, false, st);
+	CHECK_EQ_STR(hooks__status_name(&st[HOOK_TW_KILL]), "unneeded", "6.18 without the function");
+	CHECK(strstr(st[HOOK_TW_KILL].note, "6.10") != NULL, "note: '%s'", st[HOOK_TW_KILL].note);
 }
 
 TEST_MAIN("hooks", TL_CASE(test_newest_kernel_runs_every_hook_complete),
 	  TL_CASE(test_6_1_loses_only_the_reset_reason), TL_CASE(test_5_10_says_what_it_lacks),
 	  TL_CASE(test_fall_back_costs_one_hook), TL_CASE(test_program_names_map_to_hooks),
-	  TL_CASE(test_summary_names_what_is_not_complete))
+	  TL_CASE(test_summary_names_what_is_not_complete),
+	  TL_CASE(test_timewait_kill_needed_before_6_10))

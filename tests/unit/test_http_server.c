@@ -18,6 +18,7 @@
 #include "http_server.h"
 #include "prom_writer.h"
 #include "testlib.h"
+#include "web_config.h"
 
 #define BIG_SAMPLES 250000 /* about 6 MB: more than the kernel buffers for one connection */
 #define RESP_MAX (16 << 20)
@@ -103,6 +104,7 @@ struct fake {
 	int fail;			/* -errno returned by metrics when set */
 	bool big;			/* render BIG_SAMPLES samples, all with value = calls */
 	const char *unhealthy;		/* health reason when set */
+	int snapshot_fail;		/* -errno returned by the snapshot handler when set */
 	struct prom_writer *writers[2]; /* the writers the first two renders were given */
 };
 
@@ -147,9 +149,21 @@ static int fake_health(void *ctx, char *buf, size_t len)
 	return 1;
 }
 
+static int fake_snapshot(void *ctx, char **body, size_t *len)
+{
+	struct fake *f = ctx;
+
+	if (f->snapshot_fail)
+		return f->snapshot_fail;
+	*body = strdup("{\"api_version\":1}\n");
+	*len = *body ? strlen(*body) : 0;
+	return *body ? 0 : -ENOMEM;
+}
+
 static struct http_server *start_fake(struct fake *f)
 {
-	struct http_handlers h = {.metrics = fake_metrics, .health = fake_health, .ctx = f};
+	struct http_handlers h = {.metrics = fake_metrics, .health = fake_health,
+				  .snapshot = fake_snapshot, .ctx = f};
 	char err[256] = "";
 	struct http_server *s = http_server__start("127.0.0.1:0", &h, err, sizeof(err));
 
@@ -402,6 +416,41 @@ static void test_status_codes(void)
 	http_server__stop(s);
 }
 
+static void test_snapshot(void)
+{
+	struct fake f = {0};
+	struct http_server *s = start_fake(&f);
+	struct http_handlers none = {.metrics = fake_metrics, .ctx = &f};
+	char err[256] = "";
+	struct client c;
+
+	if (!s)
+		return;
+	if (request(s, &c, GET("/api/v1/snapshot"))) {
+		CHECK_EQ_INT(c.status, 200, "/api/v1/snapshot status");
+		CHECK_EQ_STR(c.body, "{\"api_version\":1}\n", "/api/v1/snapshot body");
+		CHECK(has_header(&c, "\r\nContent-Type: application/json"),
+		      "expected a JSON content type in:\n%s", c.resp);
+	}
+	client_close(&c);
+	f.snapshot_fail = -ENOMEM;
+	if (request(s, &c, GET("/api/v1/snapshot"))) {
+		CHECK_EQ_INT(c.status, 500, "failing snapshot status");
+		CHECK(strstr(c.body, "cannot render the snapshot") != NULL,
+		      "expected the reason, got \"%s\"", c.body);
+	}
+	client_close(&c);
+	http_server__stop(s);
+	/* without a snapshot handler the route does not exist */
+	s = http_server__start("127.0.0.1:0", &none, err, sizeof(err));
+	CHECK(s != NULL, "start failed: %s", err);
+	if (s && request(s, &c, GET("/api/v1/snapshot")))
+		CHECK_EQ_INT(c.status, 404, "no snapshot handler");
+	if (s)
+		client_close(&c);
+	http_server__stop(s);
+}
+
 static void test_metrics_error(void)
 {
 	struct fake f = {.fail = -ENOBUFS};
@@ -562,8 +611,109 @@ static void test_no_fd_leak(void)
 	http_server__stop(NULL);
 }
 
+/* ---- --web.telemetry-path ---- */
+
+static void test_telemetry_path(void)
+{
+	static const struct {
+		const char *path, *err;
+	} cases[] = {
+	    {"/custom/metrics", NULL},
+	    {"/m", NULL},
+	    {"metrics", "must start with /"},
+	    {"/", "are taken"},
+	    {"/healthz", "are taken"},
+	    {"/a b", "only printable"},
+	    {"/a?b", "only printable"},
+	    {"/\x01", "only printable"},
+	};
+	struct fake f = {0};
+	struct http_handlers h = {.metrics = fake_metrics, .health = fake_health, .ctx = &f};
+	struct http_server_opts o = {.listen = "127.0.0.1:0", .metrics_path = "/custom/m"};
+	char err[256] = "";
+	struct http_server *s;
+	struct client c;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret = http_server__check_path(cases[i].path, err, sizeof(err));
+
+		CHECK(ret == (cases[i].err ? -EINVAL : 0), "\"%s\": expected %s, got %d (%s)",
+		      cases[i].path, cases[i].err ? "-EINVAL" : "0", ret, err);
+		CHECK(!cases[i].err || strstr(err, cases[i].err),
+		      "\"%s\": expected an error with \"%s\", got \"%s\"", cases[i].path,
+		      cases[i].err, err);
+	}
+	s = http_server__start_opts(&o, &h, err, sizeof(err));
+	CHECK(s != NULL, "start with /custom/m failed: %s", err);
+	if (!s)
+		return;
+	if (request(s, &c, GET("/custom/m")))
+		CHECK(c.status == 200 && strstr(c.body, "t_events_total 7\n"),
+		      "GET /custom/m: expected 200 with the metrics, got %d:\n%s", c.status,
+		      c.body);
+	client_close(&c);
+	if (request(s, &c, GET("/metrics")))
+		CHECK_EQ_INT(c.status, 404, "GET /metrics with --web.telemetry-path /custom/m");
+	client_close(&c);
+	if (request(s, &c, GET("/")))
+		CHECK(strstr(c.body, "<a href=\"/custom/m\">/custom/m</a>") &&
+			      !strstr(c.body, "\"/metrics\""),
+		      "expected the index to link /custom/m only, got:\n%s", c.body);
+	client_close(&c);
+	http_server__stop(s);
+}
+
+/* ---- basic auth (plain HTTP here; tests/integration/test_web.py covers TLS) ---- */
+
+#define HASH_PROM "$2y$04$/YM/NPL9V.1z2q305vWLcuYvYNPPgW7N4eWhXtWjpe1zDV.1RtgCy" /* secret */
+#define GET_AUTH(path, cred)                                                                       \
+	"GET " path " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: " cred "\r\n\r\n"
+
+static void test_basic_auth(void)
+{
+	static const struct {
+		const char *what, *req;
+		int status;
+	} cases[] = {
+	    {"no credentials", GET("/metrics"), 401},
+	    {"no credentials on /healthz", GET("/healthz"), 401},
+	    {"right password", GET_AUTH("/metrics", "Basic cHJvbTpzZWNyZXQ="), 200},
+	    {"right password, healthz", GET_AUTH("/healthz", "Basic cHJvbTpzZWNyZXQ="), 200},
+	    {"wrong password", GET_AUTH("/metrics", "Basic cHJvbTpzZWNyZXU="), 401},
+	    {"unknown user", GET_AUTH("/metrics", "Basic bWFsbG9yeTpzZWNyZXQ="), 401},
+	    {"no colon", GET_AUTH("/metrics", "Basic cHJvbXNlY3JldA=="), 401},
+	    {"not base64", GET_AUTH("/metrics", "Basic %%%%"), 401},
+	    {"another scheme", GET_AUTH("/metrics", "Bearer cHJvbTpzZWNyZXQ="), 401},
+	};
+	struct web_user users[] = {{"prom", HASH_PROM}};
+	struct web_config wc = {.users = users, .n_users = 1};
+	struct fake f = {0};
+	struct http_handlers h = {.metrics = fake_metrics, .health = fake_health, .ctx = &f};
+	struct http_server_opts o = {.listen = "127.0.0.1:0", .web = &wc};
+	char err[256] = "";
+	struct http_server *s = http_server__start_opts(&o, &h, err, sizeof(err));
+	struct client c;
+
+	CHECK(s != NULL, "start with basic auth failed: %s", err);
+	for (size_t i = 0; s && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (request(s, &c, cases[i].req)) {
+			CHECK(c.status == cases[i].status, "%s: expected %d, got %d", cases[i].what,
+			      cases[i].status, c.status);
+			CHECK(c.status != 401 ||
+				      has_header(&c, "\r\nWWW-Authenticate: Basic realm=\"tcpstate\""),
+			      "%s: expected WWW-Authenticate in:\n%s", cases[i].what, c.resp);
+			CHECK(c.status != 401 || !strstr(c.body, "t_sockets"),
+			      "%s: expected no metrics in a 401", cases[i].what);
+		}
+		client_close(&c);
+	}
+	CHECK_EQ_INT(f.calls, 1, "metrics renders (only the authorized scrape)");
+	http_server__stop(s);
+}
+
 TEST_MAIN("http_server", TL_CASE(test_parse_listen), TL_CASE(test_metrics_text),
+	  TL_CASE(test_snapshot),
 	  TL_CASE(test_metrics_openmetrics), TL_CASE(test_healthz), TL_CASE(test_status_codes),
 	  TL_CASE(test_metrics_error), TL_CASE(test_concurrent_scrapes),
 	  TL_CASE(test_address_in_use), TL_CASE(test_start_bad_listen), TL_CASE(test_fd_readable),
-	  TL_CASE(test_no_fd_leak))
+	  TL_CASE(test_no_fd_leak), TL_CASE(test_telemetry_path), TL_CASE(test_basic_auth))

@@ -195,6 +195,33 @@ static void test_read_cgroup(void)
 	}
 }
 
+static void test_read_netns(void)
+{
+	static const struct {
+		const char *what;
+		int pid;
+		int ret;
+		__u32 want;
+	} rows[] = {
+	    {"net:[inode] link", 100, 0, 4026532001u},
+	    {"a link of another namespace kind", 200, -EINVAL, 0},
+	    {"no ns directory", 300, -ENOENT, 0},
+	    {"no such pid", 4242, -ENOENT, 0},
+	    {"pid 0", 0, -EINVAL, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		__u32 inode = 7;
+		int ret = proc__read_netns(PROC, rows[i].pid, &inode);
+
+		CHECK(ret == rows[i].ret, "%s: expected %d, got %d", rows[i].what, rows[i].ret,
+		      ret);
+		if (!rows[i].ret && !ret)
+			CHECK(inode == rows[i].want, "%s: expected inode %u, got %u", rows[i].what,
+			      rows[i].want, inode);
+	}
+}
+
 static void test_netstat_fixture(void)
 {
 	struct netstat_listen ns = {0};
@@ -402,7 +429,7 @@ static void test_vanished_pid(void)
 }
 
 TEST_MAIN("proc_info", TL_CASE(test_owner_map_fixture), TL_CASE(test_owner_map_missing_root),
-	  TL_CASE(test_owner_map_100k), TL_CASE(test_read_comm), TL_CASE(test_read_cgroup),
+	  TL_CASE(test_owner_map_100k), TL_CASE(test_read_comm), TL_CASE(test_read_cgroup), TL_CASE(test_read_netns),
 	  TL_CASE(test_netstat_fixture), TL_CASE(test_netstat_table), TL_CASE(test_port_range),
 	  TL_CASE(test_read_int), TL_CASE(test_parse_comm_odd_bytes),
 	  TL_CASE(test_parse_cgroup_odd_bytes), TL_CASE(test_vanished_pid))

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "hashmap.h"
 #include "record.h"
 #include "tracker.h"
 #include "testlib.h"
@@ -89,6 +90,10 @@ static void test_owners_survive_softirq_transitions(void)
 	CHECK(proc_table__find(pt, 99) == NULL, "on-CPU pid 99 was never charged");
 	CHECK_EQ_INT(proc_table__find(pt, 10)->states[TCP_ESTABLISHED], 1, "client ESTABLISHED");
 	CHECK_EQ_INT(proc_table__find(pt, 20)->states[TCP_LISTEN], 1, "listener of pid 20");
+	/* new connections: the client's connect, the child charged to the listener's owner */
+	CHECK_EQ_INT(proc_table__find(pt, 10)->connections, 1, "connections of client pid 10");
+	CHECK_EQ_INT(proc_table__find(pt, 20)->connections, 1, "connections of listener pid 20");
+	CHECK_EQ_INT(proc_table__find(pt, 21)->connections, 0, "connections of acceptor pid 21");
 	tracker__free(t);
 }
 
@@ -374,6 +379,33 @@ static void test_reset_to_time_wait_kills_it(void)
 	tracker__free(t);
 }
 
+/* The kernel says it killed a timewait sock early (fentry on inet_twsk_deschedule_put). */
+static void test_time_wait_killed_early(void)
+{
+	struct tracker *t = new_tracker();
+	struct ts_event k = { .ts_ns = 5 * SEC, .kind = TS_EV_TW_KILLED, .family = AF_INET,
+			      .netns = NS, .sport = 6001, .dport = 80, .cookie = 7,
+			      .oldstate = TCP_TIME_WAIT, .newstate = TCP_TIME_WAIT,
+			      .aux = TCP_TIME_WAIT };
+
+	client_to_time_wait(t, 7, 6000);
+	client_to_time_wait(t, 8, 6001);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 2, "two TIME_WAIT sockets");
+	k.saddr[0] = k.daddr[0] = 127;
+	k.saddr[3] = k.daddr[3] = 1;
+	tracker__apply_event(t, &k, NULL); /* by its cookie: the tuple does not matter */
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "the one named by its cookie is gone");
+	CHECK(sock_table__lookup(tracker__socks(t), 7) == NULL, "cookie 7 forgotten");
+	k.cookie = 0; /* a timewait sock that never had a cookie: by its tuple */
+	tracker__apply_event(t, &k, NULL);
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "the one with that tuple is gone");
+	CHECK_EQ_INT(tracker__stats(t)->tw_killed, 2, "kills counted");
+	CHECK_EQ_INT(tracker__stats(t)->events_bad, 0, "cookie 0 is fine for this kind");
+	tracker__apply_event(t, &k, NULL); /* already gone (e.g. recycled and told before) */
+	CHECK_EQ_INT(tracker__stats(t)->tw_killed_unknown, 1, "a kill matching nothing");
+	tracker__free(t);
+}
+
 static void test_audit_repairs_drift(void)
 {
 	struct tracker *t = new_tracker();
@@ -394,6 +426,80 @@ static void test_audit_repairs_drift(void)
 		     "missing correction counted");
 	CHECK_EQ_INT(proc_table__find(tracker__procs(t), 21)->states[TCP_CLOSE_WAIT], 1,
 		     "owner from the inode map");
+	tracker__free(t);
+}
+
+static bool netns_mapped(struct tracker *t, __u32 netns)
+{
+	const struct port_key *k;
+	__u32 it = 0;
+
+	if (hashmap__lookup(tracker__netns_map(t), &netns))
+		return true;
+	while (hashmap__next(tracker__port_map(t), &it, (const void **)&k))
+		if (k->netns == netns)
+			return true;
+	return false;
+}
+
+static void test_audit_forgets_namespaces_that_are_gone(void)
+{
+	struct tracker *t = new_tracker();
+	const __u32 other = NS + 1;
+	__u64 socks;
+
+	connect_and_accept(t); /* listener on port 80 in NS */
+	client_to_time_wait(t, 7, 6000);
+	socks = sock_table__count(tracker__socks(t));
+	/* A namespace not listed is not gone unless every namespace was listed. */
+	tracker__audit_begin(t, 2 * SEC);
+	tracker__audit_netns(t, other);
+	tracker__audit_end(t, 2 * SEC);
+	CHECK_EQ_INT(sock_table__count(tracker__socks(t)), socks, "kept: the list may be partial");
+	/* Nor is a namespace whose dump failed. */
+	tracker__audit_begin(t, 3 * SEC);
+	tracker__audit_netns(t, other);
+	tracker__audit_netns_failed(t, NS);
+	tracker__audit_listed_all(t);
+	tracker__audit_end(t, 3 * SEC);
+	CHECK_EQ_INT(sock_table__count(tracker__socks(t)), socks, "kept: its dump failed");
+	CHECK_EQ_INT(tracker__stats(t)->audit_netns_failed, 1, "the failed dump counted");
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1, "its TIME_WAIT still counted");
+	/* Every namespace listed, NS not among them: it is gone, with its TIME_WAIT. */
+	tracker__audit_begin(t, 4 * SEC);
+	tracker__audit_netns(t, other);
+	tracker__audit_listed_all(t);
+	tracker__audit_end(t, 4 * SEC);
+	CHECK_EQ_INT(sock_table__count(tracker__socks(t)), 0, "entries of the gone namespace");
+	CHECK_EQ_INT(tracker__stats(t)->netns_gone_sockets, socks, "forgotten sockets counted");
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 0, "TIME_WAIT of the gone namespace");
+	CHECK_EQ_INT(tracker__stats(t)->corrections[TCP_TIME_WAIT][AUDIT_STALE] +
+			     tracker__stats(t)->corrections[TCP_LISTEN][AUDIT_STALE],
+		     0, "a gone namespace is not drift");
+	CHECK(!netns_mapped(t, NS), "no per-namespace aggregates left for the gone namespace");
+	tracker__free(t);
+}
+
+static void test_audit_counts_sockets_a_full_table_leaves_out(void)
+{
+	struct tracker *t = new_tracker(); /* at most 1000 sockets */
+	struct diag_sock d = { .inode = 0, .state = TCP_TIME_WAIT, .family = AF_INET,
+			       .sport = 80, .dport = 7000 };
+
+	for (int audit = 0; audit < 2; audit++) {
+		tracker__audit_begin(t, (__u64)(audit + 2) * SEC);
+		tracker__audit_netns(t, NS);
+		for (int i = 0; i < 1010; i++) {
+			d.cookie = 1000 + (__u64)i;
+			d.dport = (__u16)(7000 + i);
+			tracker__audit_add(t, NS, &d, 0);
+		}
+		tracker__audit_end(t, (__u64)(audit + 2) * SEC);
+		CHECK_EQ_INT(tracker__stats(t)->audit_untracked, 10, "sockets left out, each audit");
+	}
+	CHECK_EQ_INT(host(t)[TCP_TIME_WAIT], 1000, "the sockets the table holds");
+	CHECK_EQ_INT(tracker__stats(t)->corrections[TCP_TIME_WAIT][AUDIT_MISSING], 0,
+		     "left-out sockets are not drift the audit corrected");
 	tracker__free(t);
 }
 
@@ -578,8 +684,9 @@ TEST_MAIN("tracker", TL_CASE(test_bad_records_counted), TL_CASE(test_cookie_zero
 	  TL_CASE(test_time_wait_taken_by_a_connect_whose_syn_is_retransmitted),
 	  TL_CASE(test_time_wait_taken_by_a_connect_that_failed),
 	  TL_CASE(test_time_wait_recycling_found_after_many_expire),
-	  TL_CASE(test_reset_to_time_wait_kills_it),
-	  TL_CASE(test_audit_repairs_drift),
+	  TL_CASE(test_reset_to_time_wait_kills_it), TL_CASE(test_time_wait_killed_early),
+	  TL_CASE(test_audit_repairs_drift), TL_CASE(test_audit_forgets_namespaces_that_are_gone),
+	  TL_CASE(test_audit_counts_sockets_a_full_table_leaves_out),
 	  TL_CASE(test_audit_shows_the_port_of_a_waiting_connect),
 	  TL_CASE(test_address_keys_meet_their_cookies_at_the_audit),
 	  TL_CASE(test_early_child_birth_is_named_by_its_next_event))

@@ -21,6 +21,8 @@ case "$series" in
 esac
 
 dir="$cache/$series"
+# depmod (kmod) and the decompressors for the modules; run on its own, this script installs them.
+bash "$(dirname "$0")/deps.sh"
 if [ -f "$dir/release" ]; then
 	echo "$dir"
 	exit 0
