@@ -36,8 +36,8 @@ def by_cookie(events, netns):
     the classic tracepoint the key is the socket's address, which the kernel reuses."""
     socks, life = {}, {}
     for e in events:
-        if e["netns"] != netns:
-            continue
+        if e["netns"] != netns or not e["cookie"]:
+            continue  # cookie 0: a timewait sock killed early that never had one (5.10, tracepoint)
         c = e["cookie"]
         if e["kind"] == "state" and (e["old"], e["new"]) in BIRTHS and c in life:
             life[c] += 1
