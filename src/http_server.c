@@ -465,14 +465,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
-	(void)req_cls;
 	if (!http_guard__admit(s->guard, c))
 		return reply_busy(c, MHD_HTTP_SERVICE_UNAVAILABLE);
 	if (s->auth && !authorized(s, c, &denied))
 		return denied;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_405(c);
+	/*
+	 * The first call comes with the headers only. Answering then makes MHD close the
+	 * connection after the response (it cannot tell the request is over), so every scrape and
+	 * every frame of `top` cost a connection and left a TIME_WAIT. Answer GET and HEAD on the
+	 * second call (refusals may close the connection).
+	 */
+	if (!*req_cls) {
+		static char headers_seen;
+
+		*req_cls = &headers_seen;
+		return MHD_YES;
+	}
+	if (*upload_data_size) { /* a body nobody asked for: read past it */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (!strcmp(url, s->metrics_path))
 		return reply_metrics(s, c);
 	if (!strcmp(url, "/healthz"))

@@ -416,6 +416,30 @@ static void test_status_codes(void)
 	http_server__stop(s);
 }
 
+/*
+ * A client that asks keeps its connection: the first request is answered without
+ * "Connection: close" and the second is answered on the same connection (Prometheus and
+ * `tcpstate top` ask again every interval; a new connection each time leaves a TIME_WAIT).
+ */
+static void test_keep_alive(void)
+{
+	struct fake f = {0};
+	struct http_server *s = start_fake(&f);
+	struct client c;
+	const char *second;
+
+	if (s && request(s, &c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+				"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")) {
+		CHECK_EQ_INT(c.status, 200, "first answer");
+		second = strstr(c.resp + 1, "HTTP/1.1 200");
+		CHECK(second != NULL, "expected a second answer on the connection, got:\n%s", c.resp);
+		CHECK(!has_header(&c, "\r\nConnection: close"),
+		      "first answer closes the connection:\n%s", c.resp);
+	}
+	client_close(&c);
+	http_server__stop(s);
+}
+
 static void test_snapshot(void)
 {
 	struct fake f = {0};
@@ -713,7 +737,7 @@ static void test_basic_auth(void)
 
 TEST_MAIN("http_server", TL_CASE(test_parse_listen), TL_CASE(test_metrics_text),
 	  TL_CASE(test_snapshot),
-	  TL_CASE(test_metrics_openmetrics), TL_CASE(test_healthz), TL_CASE(test_status_codes),
+	  TL_CASE(test_metrics_openmetrics), TL_CASE(test_healthz), TL_CASE(test_keep_alive), TL_CASE(test_status_codes),
 	  TL_CASE(test_metrics_error), TL_CASE(test_concurrent_scrapes),
 	  TL_CASE(test_address_in_use), TL_CASE(test_start_bad_listen), TL_CASE(test_fd_readable),
 	  TL_CASE(test_no_fd_leak), TL_CASE(test_telemetry_path), TL_CASE(test_basic_auth))
