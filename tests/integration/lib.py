@@ -29,6 +29,19 @@ def tcpstate_bin():
     return os.path.join(BUILD, "tcpstate")
 
 
+_sanitized = None
+
+
+def sanitized():
+    """Is tcpstate built with AddressSanitizer (make check SANITIZE=1)? Its allocator keeps freed
+    memory in quarantine, so memory figures say nothing there."""
+    global _sanitized
+    if _sanitized is None:
+        with open(tcpstate_bin(), "rb") as f:
+            _sanitized = b"__asan_init" in f.read()
+    return _sanitized
+
+
 def tcpwork_bin():
     return os.path.join(BUILD, "tools", "tcpwork")
 

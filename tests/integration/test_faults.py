@@ -311,7 +311,7 @@ def test_max_sockets_flood():
                              f"{peak['ss']} sockets with --max-sockets {MAX_SOCKETS}, got {full}")
     # 10,000 tracked sockets would take about 1 MiB; the table may not grow past its limit at all
     grew = anon_peak - anon_before
-    if grew > 4096:
+    if grew > 4096 and not lib.sanitized():  # ASan's quarantine holds what the flood freed
         raise AssertionError(f"expected RssAnon to grow by at most 4 MiB during the flood, grew "
                              f"{grew} KiB ({anon_before} -> {anon_peak})")
     report("flood", sockets_peak=peak["ss"], table_peak=peak["table"], refusals=full,
