@@ -116,7 +116,51 @@ void top_view__print(FILE *out, const struct top_frame *f, const struct top_ui *
 
 struct top_screen {
 	SCREEN *scr;
+	int saved_stderr; /* the terminal, while stderr goes to `held` (-1: not redirected) */
+	FILE *held;
 };
+
+/*
+ * While the screen is up, messages to stderr (a local tracer's warnings, libbpf) would be
+ * written over it: keep them in a temporary file and print them once the screen is gone.
+ */
+static void hold_stderr(struct top_screen *s)
+{
+	s->saved_stderr = -1;
+	if (!isatty(STDERR_FILENO))
+		return;
+	s->held = tmpfile();
+	if (!s->held)
+		return;
+	fflush(stderr);
+	s->saved_stderr = dup(STDERR_FILENO);
+	if (s->saved_stderr < 0 || dup2(fileno(s->held), STDERR_FILENO) < 0) {
+		if (s->saved_stderr >= 0)
+			close(s->saved_stderr);
+		s->saved_stderr = -1;
+		fclose(s->held);
+		s->held = NULL;
+	}
+}
+
+static void release_stderr(struct top_screen *s)
+{
+	char buf[4096];
+	size_t n;
+
+	if (s->saved_stderr < 0)
+		return;
+	fflush(stderr);
+	dup2(s->saved_stderr, STDERR_FILENO);
+	close(s->saved_stderr);
+	s->saved_stderr = -1;
+	rewind(s->held);
+	while ((n = fread(buf, 1, sizeof(buf), s->held)) > 0)
+		if (fwrite(buf, 1, n, stderr) != n)
+			break;
+	fclose(s->held);
+	s->held = NULL;
+}
 
 struct top_screen *top_screen__open(char *err, size_t errlen)
 {
@@ -154,6 +198,7 @@ struct top_screen *top_screen__open(char *err, size_t errlen)
 		return NULL;
 	}
 	set_term(s->scr);
+	hold_stderr(s);
 	cbreak();
 	noecho();
 	keypad(stdscr, TRUE);
@@ -167,6 +212,7 @@ void top_screen__close(struct top_screen *s)
 		return;
 	endwin();
 	delscreen(s->scr);
+	release_stderr(s);
 	free(s);
 }
 
