@@ -8,7 +8,6 @@ out=/dev/ttyS1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
@@ -16,7 +15,10 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# With the overlay, /tmp is the host's seen through it (writes stay in the guest), so that a
+# checkout under /tmp (a CI clone) is there too.
 if ! touch /.tcpstate-vm 2>/dev/null; then # no overlay: writable places at least
+	mount -t tmpfs -o mode=1777 tmpfs /tmp
 	mount -t tmpfs tmpfs /root
 	mount -t tmpfs tmpfs /var/tmp
 fi

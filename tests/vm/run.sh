@@ -43,7 +43,7 @@ release=$(cat "$kdir/release")
 initrd="$kdir/initrd.cpio.gz"
 [ -f "$initrd" ] || bash "$here/make-initrd.sh" "$kdir" "$initrd"
 
-# Not under /tmp: the guest mounts a tmpfs of its own there.
+# The job's files live in the cache, not in /tmp: what the guest writes stays in the guest.
 mkdir -p "$(dirname "$kdir")/jobs"
 tmp=$(mktemp -d "$(dirname "$kdir")/jobs/run.XXXXXX")
 qpid=""
